@@ -1,0 +1,93 @@
+import { eq } from 'drizzle-orm';
+import type { ClientOf } from '../../src/contract.ts';
+import { isAppError } from '../../src/errors.ts';
+import { Outbox } from '../../src/events/outbox.ts';
+import type { SagaDefinition } from '../../src/saga/types.ts';
+import type { inventoryContract } from '../inventory/contract.ts';
+import type { paymentContract } from '../payment/contract.ts';
+import { orderContract, type RejectReason } from './contract.ts';
+import { orders, outbox } from './schema.ts';
+
+/** What the saga carries between steps; persisted with every transition. */
+export interface PlaceOrderState {
+  orderId: string;
+  userId: string;
+  lines: { sku: string; qty: number }[];
+  totalCents: number;
+}
+
+const businessReasons: ReadonlySet<string> = new Set([
+  'unknown_item',
+  'out_of_stock',
+  'insufficient_funds',
+]);
+
+/**
+ * Reserve stock, charge the buyer, mark the stock sold. Every step and compensation is
+ * keyed by the order id, so a retry after a lost reply has no second effect.
+ */
+export function placeOrderSaga(deps: {
+  inventory: ClientOf<typeof inventoryContract>;
+  payment: ClientOf<typeof paymentContract>;
+  now: () => Date;
+}): SagaDefinition<PlaceOrderState> {
+  const { inventory, payment } = deps;
+  const events = new Outbox(outbox);
+  return {
+    name: 'place-order',
+    module: 'order',
+    timeoutReason: 'unavailable',
+    steps: [
+      {
+        name: 'reserve',
+        run: async (s, ctx) =>
+          void (await inventory.reserve({ orderId: s.orderId, lines: s.lines }, ctx)),
+        compensate: async (s, ctx) => void (await inventory.release({ orderId: s.orderId }, ctx)),
+      },
+      {
+        name: 'charge',
+        run: async (s, ctx) =>
+          void (await payment.charge(
+            { orderId: s.orderId, userId: s.userId, amountCents: s.totalCents },
+            ctx,
+          )),
+        compensate: async (s, ctx) => void (await payment.refund({ orderId: s.orderId }, ctx)),
+      },
+      {
+        name: 'commit',
+        run: async (s, ctx) => void (await inventory.commit({ orderId: s.orderId }, ctx)),
+      },
+    ],
+    classify(err) {
+      if (!isAppError(err) || err.transient || err.code === 'internal') return { kind: 'retry' };
+      const reason = err.details.reason;
+      return {
+        kind: 'fail',
+        reason: reason && businessReasons.has(reason) ? reason : 'unavailable',
+      };
+    },
+    async complete(tx, id, s) {
+      await tx
+        .update(orders)
+        .set({ status: 'CONFIRMED', updatedAt: deps.now() })
+        .where(eq(orders.id, id));
+      await events.publish(tx, orderContract.events.confirmed, {
+        orderId: id,
+        userId: s.userId,
+        totalCents: s.totalCents,
+      });
+    },
+    async fail(tx, id, s, reason) {
+      await tx
+        .update(orders)
+        .set({ status: 'REJECTED', reason, updatedAt: deps.now() })
+        .where(eq(orders.id, id));
+      await events.publish(tx, orderContract.events.rejected, {
+        orderId: id,
+        userId: s.userId,
+        totalCents: s.totalCents,
+        reason: reason as RejectReason,
+      });
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { and, eq, gte, sql } from 'drizzle-orm';
+import type { Tx } from '../../src/db/types.ts';
+import { accounts, type EntryKind, ledger } from './schema.ts';
+
+export async function ensureAccount(tx: Tx, userId: string, now: Date): Promise<void> {
+  await tx
+    .insert(accounts)
+    .values({ userId, balanceCents: 0, createdAt: now })
+    .onConflictDoNothing();
+}
+
+/**
+ * Moves money and writes the ledger entry in one transaction, so the balance is always
+ * the sum of the entries. A debit is a conditional update: it never overdraws.
+ * Returns the new balance, or undefined when the balance is too small.
+ */
+export async function post(
+  tx: Tx,
+  entry: {
+    userId: string;
+    kind: EntryKind;
+    amountCents: number;
+    orderId?: string;
+    idempotencyKey?: string;
+  },
+  now: Date,
+): Promise<number | undefined> {
+  await ensureAccount(tx, entry.userId, now);
+  const covered =
+    entry.amountCents >= 0 ? undefined : gte(accounts.balanceCents, -entry.amountCents);
+  const [updated] = await tx
+    .update(accounts)
+    .set({ balanceCents: sql`${accounts.balanceCents} + ${entry.amountCents}` })
+    .where(and(eq(accounts.userId, entry.userId), covered))
+    .returning({ balance: accounts.balanceCents });
+  if (!updated) return undefined;
+  await tx.insert(ledger).values({
+    id: Bun.randomUUIDv7(),
+    userId: entry.userId,
+    kind: entry.kind,
+    amountCents: entry.amountCents,
+    balanceAfterCents: updated.balance,
+    orderId: entry.orderId ?? null,
+    idempotencyKey: entry.idempotencyKey ?? null,
+    createdAt: now,
+  });
+  return updated.balance;
+}

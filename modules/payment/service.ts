@@ -1,0 +1,156 @@
+import { and, desc, eq, lt } from 'drizzle-orm';
+import { requireSystem, requireUser } from '../../src/context.ts';
+import type { ServiceOf } from '../../src/contract.ts';
+import { isUniqueViolation } from '../../src/db/errors.ts';
+import { AppError } from '../../src/errors.ts';
+import type { ModuleRuntime } from '../../src/module.ts';
+import type { paymentContract } from './contract.ts';
+import { post } from './ledger.ts';
+import { accounts, ledger, orderPayments } from './schema.ts';
+
+const insufficient = () =>
+  new AppError('unprocessable', 'The balance does not cover this order.', {
+    reason: 'insufficient_funds',
+  });
+
+export function createPaymentService(rt: ModuleRuntime): ServiceOf<typeof paymentContract> {
+  const now = () => new Date(rt.clock.now());
+
+  const replayDeposit = async (userId: string, key: string, amountCents: number) => {
+    const [first] = await rt.db
+      .select()
+      .from(ledger)
+      .where(and(eq(ledger.userId, userId), eq(ledger.idempotencyKey, key)))
+      .limit(1);
+    if (!first) return undefined;
+    if (first.amountCents !== amountCents) {
+      throw new AppError(
+        'unprocessable',
+        'This Idempotency-Key was used with a different request body.',
+      );
+    }
+    return { userId, balanceCents: first.balanceAfterCents };
+  };
+
+  return {
+    async getAccount(_input, ctx) {
+      const { userId } = requireUser(ctx);
+      const [row] = await rt.db.select().from(accounts).where(eq(accounts.userId, userId)).limit(1);
+      return { userId, balanceCents: row?.balanceCents ?? 0 };
+    },
+
+    async deposit({ amountCents, idempotencyKey }, ctx) {
+      const { userId } = requireUser(ctx);
+      if (idempotencyKey) {
+        const replay = await replayDeposit(userId, idempotencyKey, amountCents);
+        if (replay) return replay;
+      }
+      try {
+        const balanceCents = await rt.db.transaction((tx) =>
+          post(tx, { userId, kind: 'deposit', amountCents, idempotencyKey }, now()),
+        );
+        return { userId, balanceCents: balanceCents! };
+      } catch (err) {
+        // A concurrent request with the same key committed first: answer with its result.
+        if (idempotencyKey && isUniqueViolation(err)) {
+          const replay = await replayDeposit(userId, idempotencyKey, amountCents);
+          if (replay) return replay;
+        }
+        throw err;
+      }
+    },
+
+    async listTransactions({ limit, before }, ctx) {
+      const { userId } = requireUser(ctx);
+      const rows = await rt.db
+        .select()
+        .from(ledger)
+        .where(and(eq(ledger.userId, userId), before ? lt(ledger.id, before) : undefined))
+        .orderBy(desc(ledger.id))
+        .limit(limit + 1);
+      const page = rows.slice(0, limit);
+      return {
+        items: page.map((r) => ({
+          id: r.id,
+          kind: r.kind,
+          amountCents: r.amountCents,
+          ...(r.orderId ? { orderId: r.orderId } : {}),
+          createdAt: r.createdAt.toISOString(),
+        })),
+        next: rows.length > limit ? page.at(-1)!.id : null,
+      };
+    },
+
+    async charge({ orderId, userId, amountCents }, ctx) {
+      requireSystem(ctx);
+      const status = await rt.db.transaction(async (tx) => {
+        const [claimed] = await tx
+          .insert(orderPayments)
+          .values({
+            orderId,
+            userId,
+            amountCents,
+            status: 'pending',
+            createdAt: now(),
+            updatedAt: now(),
+          })
+          .onConflictDoNothing()
+          .returning();
+        if (!claimed) {
+          const [existing] = await tx
+            .select()
+            .from(orderPayments)
+            .where(eq(orderPayments.orderId, orderId))
+            .for('update');
+          return existing!.status;
+        }
+        const balance = await post(
+          tx,
+          { userId, kind: 'charge', amountCents: -amountCents, orderId },
+          now(),
+        );
+        const outcome = balance === undefined ? 'rejected' : 'charged';
+        await tx
+          .update(orderPayments)
+          .set({ status: outcome, updatedAt: now() })
+          .where(eq(orderPayments.orderId, orderId));
+        return outcome;
+      });
+      if (status === 'charged') return { status };
+      if (status === 'rejected') throw insufficient();
+      throw new AppError('conflict', 'This order was already refunded or cancelled.');
+    },
+
+    async refund({ orderId }, ctx) {
+      requireSystem(ctx);
+      return rt.db.transaction(async (tx) => {
+        // A refund that arrives first leaves a tombstone, so a late charge cannot take money.
+        const [tombstone] = await tx
+          .insert(orderPayments)
+          .values({ orderId, status: 'cancelled', createdAt: now(), updatedAt: now() })
+          .onConflictDoNothing()
+          .returning();
+        if (tombstone) return { status: 'cancelled' as const };
+        const [existing] = await tx
+          .select()
+          .from(orderPayments)
+          .where(eq(orderPayments.orderId, orderId))
+          .for('update');
+        const row = existing!;
+        if (row.status === 'charged' && row.userId) {
+          await post(
+            tx,
+            { userId: row.userId, kind: 'refund', amountCents: row.amountCents, orderId },
+            now(),
+          );
+          await tx
+            .update(orderPayments)
+            .set({ status: 'refunded', updatedAt: now() })
+            .where(eq(orderPayments.orderId, orderId));
+          return { status: 'refunded' as const };
+        }
+        return { status: row.status === 'pending' ? ('cancelled' as const) : row.status };
+      });
+    },
+  };
+}

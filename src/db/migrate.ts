@@ -1,0 +1,71 @@
+import { sql } from 'drizzle-orm';
+import type { Database, Tx } from './types.ts';
+
+/** One SQL migration as drizzle-kit generated it, embedded in the build. */
+export interface Migration {
+  tag: string;
+  sql: string;
+}
+
+const breakpoint = '--> statement-breakpoint';
+
+const bootstrap = `
+CREATE SCHEMA IF NOT EXISTS bunshop;
+CREATE TABLE IF NOT EXISTS bunshop.migrations (
+  module text NOT NULL,
+  tag text NOT NULL,
+  hash text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (module, tag)
+);`;
+
+function hashOf(text: string): string {
+  return new Bun.CryptoHasher('sha256').update(text).digest('hex');
+}
+
+/**
+ * Applies a module's pending migrations, each in its own transaction, under an advisory
+ * lock so that nodes starting together never apply one twice. Returns the tags applied.
+ */
+export async function migrateModule(
+  database: Database,
+  module: string,
+  migrations: readonly Migration[],
+): Promise<string[]> {
+  await database.exec(bootstrap);
+  const applied: string[] = [];
+  for (const migration of migrations) {
+    const done = await database.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`bunshop.migrate.${module}`}))`);
+      const hash = hashOf(migration.sql);
+      const previous = await appliedHash(tx, module, migration.tag);
+      if (previous !== undefined) {
+        if (previous !== hash) {
+          throw new Error(
+            `migration ${module}/${migration.tag} changed after it was applied; restore it and add a new migration instead`,
+          );
+        }
+        return false;
+      }
+      for (const statement of migration.sql.split(breakpoint)) {
+        if (statement.trim()) await tx.execute(sql.raw(statement));
+      }
+      await tx.execute(
+        sql`insert into bunshop.migrations (module, tag, hash) values (${module}, ${migration.tag}, ${hash})`,
+      );
+      return true;
+    });
+    if (done) applied.push(migration.tag);
+  }
+  return applied;
+}
+
+async function appliedHash(tx: Tx, module: string, tag: string): Promise<string | undefined> {
+  const result = await tx.execute(
+    sql`select hash from bunshop.migrations where module = ${module} and tag = ${tag}`,
+  );
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as {
+    hash: string;
+  }[];
+  return rows[0]?.hash;
+}

@@ -1,0 +1,17 @@
+import * as v from 'valibot';
+import type { EventDef, EventPayload } from '../contract.ts';
+import type { Tx } from '../db/types.ts';
+import type { OutboxTable } from './tables.ts';
+
+/** Writes events into a module's outbox, inside the transaction that changes its state. */
+export class Outbox {
+  constructor(private readonly table: OutboxTable) {}
+
+  async publish<E extends EventDef>(tx: Tx, def: E, payload: EventPayload<E>): Promise<string> {
+    const id = Bun.randomUUIDv7();
+    // Validated before it is written: a malformed event must fail the transaction, not a subscriber.
+    const checked = v.parse(def.payload, payload);
+    await tx.insert(this.table).values({ id, event: def.name, payload: checked });
+    return id;
+  }
+}

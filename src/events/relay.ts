@@ -1,0 +1,154 @@
+import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
+import type { Clock } from '../clock.ts';
+import type { Db } from '../db/types.ts';
+import type { Logger } from '../observability/log.ts';
+import type { OutboxTable } from './tables.ts';
+import type { EventEnvelope, EventSink } from './types.ts';
+
+export interface RelayOptions {
+  db: Db;
+  table: OutboxTable;
+  sink: EventSink;
+  log: Logger;
+  clock: Clock;
+  /** Deliveries before an event is dead-lettered. */
+  maxAttempts?: number;
+  pollMs?: number;
+  batch?: number;
+  onDeadLetter?: (envelope: EventEnvelope, error: string) => void;
+}
+
+const claimMs = 30_000;
+
+/**
+ * Delivers committed outbox rows. Rows are claimed with FOR UPDATE SKIP LOCKED and a
+ * short claim time, never by "id greater than the last one seen": ids can commit out of
+ * order. A row is marked published only after the sink accepted it (at-least-once).
+ */
+export class OutboxRelay {
+  readonly #o: Required<Omit<RelayOptions, 'onDeadLetter'>> & Pick<RelayOptions, 'onDeadLetter'>;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = true;
+
+  constructor(options: RelayOptions) {
+    this.#o = { maxAttempts: 8, pollMs: 500, batch: 100, ...options };
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.nudge();
+  }
+
+  /** Ask for a pass soon, e.g. right after a transaction that wrote events committed. */
+  nudge(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    clearTimeout(this.#timer);
+    this.#running = this.#loop().finally(() => {
+      this.#running = undefined;
+      if (this.#stopped) return;
+      if (this.#again) {
+        this.#again = false;
+        this.nudge();
+      } else {
+        this.#timer = setTimeout(() => this.nudge(), this.#o.pollMs);
+      }
+    });
+  }
+
+  /** Stops polling after delivering what is already committed. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running;
+    await this.#pass().catch(() => {});
+  }
+
+  async #loop(): Promise<void> {
+    try {
+      while ((await this.#pass()) === this.#o.batch && !this.#stopped) {}
+    } catch (err) {
+      this.#o.log.warn('outbox relay pass failed; retrying', { err });
+    }
+  }
+
+  /** One claim-deliver-mark pass; returns how many rows it claimed. */
+  async #pass(): Promise<number> {
+    const { db, table, clock } = this.#o;
+    const now = new Date(clock.now());
+    const rows = await db.transaction(async (tx) => {
+      const due = await tx
+        .select()
+        .from(table)
+        .where(and(isNull(table.publishedAt), isNull(table.deadAt), lte(table.nextAttemptAt, now)))
+        .orderBy(asc(table.createdAt))
+        .limit(this.#o.batch)
+        .for('update', { skipLocked: true });
+      if (due.length === 0) return due;
+      await tx
+        .update(table)
+        .set({ nextAttemptAt: new Date(clock.now() + claimMs) })
+        .where(
+          inArray(
+            table.id,
+            due.map((r) => r.id),
+          ),
+        );
+      return due;
+    });
+    await Promise.all(rows.map((row) => this.#deliver(row)));
+    return rows.length;
+  }
+
+  async #deliver(row: OutboxTable['$inferSelect']): Promise<void> {
+    const { db, table, sink, clock, log, maxAttempts } = this.#o;
+    const envelope: EventEnvelope = {
+      id: row.id,
+      event: row.event,
+      payload: row.payload,
+      headers: row.headers,
+      createdAt: row.createdAt.toISOString(),
+    };
+    try {
+      await sink.deliver(envelope);
+      await db
+        .update(table)
+        .set({ publishedAt: new Date(clock.now()) })
+        .where(eq(table.id, row.id));
+    } catch (err) {
+      const attempts = row.attempts + 1;
+      const message = err instanceof Error ? err.message : String(err);
+      const dead = attempts >= maxAttempts;
+      const backoff = Math.min(60_000, 250 * 2 ** attempts) * (0.5 + Math.random() / 2);
+      await db
+        .update(table)
+        .set({
+          attempts: sql`${table.attempts} + 1`,
+          lastError: message.slice(0, 500),
+          nextAttemptAt: new Date(clock.now() + backoff),
+          deadAt: dead ? new Date(clock.now()) : null,
+        })
+        .where(eq(table.id, row.id));
+      if (dead) {
+        log.error('event dead-lettered after repeated failures', {
+          eventId: row.id,
+          event: row.event,
+          attempts,
+          error: message,
+        });
+        this.#o.onDeadLetter?.(envelope, message);
+      } else {
+        log.warn('event delivery failed; will retry', {
+          eventId: row.id,
+          event: row.event,
+          attempts,
+        });
+      }
+    }
+  }
+}

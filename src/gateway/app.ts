@@ -1,0 +1,191 @@
+import { Hono } from 'hono';
+import type { Clock } from '../clock.ts';
+import { anonymous, type CallContext } from '../context.ts';
+import { AppError, toAppError } from '../errors.ts';
+import type { Logger } from '../observability/log.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Router } from '../transport/router.ts';
+import { parseOrThrow } from '../validation.ts';
+import type { AnyRoute, Api, RouteRequest } from './api.ts';
+import { readJsonBody } from './body.ts';
+import { CursorCodec } from './cursor.ts';
+import { notFound, problemResponse } from './problem.ts';
+import { SignInLimiter, type SignInLimits, WindowCounter } from './rate-limit.ts';
+import { TokenService } from './tokens.ts';
+
+export interface GatewayOptions {
+  router: Router;
+  metrics: Metrics;
+  log: Logger;
+  clock: Clock;
+  jwtSecret: string;
+  tokenTtlSeconds: number;
+  requestTimeoutMs: number;
+  bodyLimitBytes: number;
+  signIn: SignInLimits;
+  /** Requests per client address per minute; 0 turns the general limit off. */
+  requestsPerMinute: number;
+  trustProxy: boolean;
+  /** Module route registrations, then the kernel's own (health, metrics, docs). */
+  mount: ((api: Api) => void)[];
+}
+
+type Env = { Variables: { route: string; requestId: string; address: string } };
+export type GatewayEnv = Env;
+
+const saneRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Builds the HTTP gateway: every route, the error model and the cross-cutting limits. */
+export function createGateway(o: GatewayOptions) {
+  const app = new Hono<Env>();
+  const routes: AnyRoute[] = [];
+  const api: Api = {
+    route: (def) => void routes.push(def as AnyRoute),
+    client: (contract) => o.router.client(contract),
+    tokens: new TokenService(o.jwtSecret, o.tokenTtlSeconds, o.clock.now),
+    cursors: new CursorCodec(o.jwtSecret),
+    signIn: new SignInLimiter(o.signIn, o.clock),
+  };
+  for (const mount of o.mount) mount(api);
+  const general =
+    o.requestsPerMinute > 0 ? new WindowCounter(o.requestsPerMinute, 60_000, o.clock) : undefined;
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    const given = c.req.header('x-request-id');
+    const requestId = given && saneRequestId.test(given) ? given : crypto.randomUUID();
+    c.set('requestId', requestId);
+    c.set('route', 'unmatched');
+    c.set('address', clientAddress(c.req.raw, c.env, o.trustProxy));
+    await next();
+    c.res.headers.set('x-request-id', requestId);
+    const labels = { method: c.req.method, route: c.get('route'), status: String(c.res.status) };
+    o.metrics.httpRequests.inc(labels);
+    o.metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);
+  });
+
+  app.use('*', async (c, next) => {
+    const declared = Number(c.req.header('content-length') ?? 0);
+    if (declared > o.bodyLimitBytes) {
+      throw new AppError(
+        'payload_too_large',
+        `The request body is over ${o.bodyLimitBytes / 1024} KiB.`,
+      );
+    }
+    if (general) {
+      const retryAfter = general.retryAfter(c.get('address'));
+      if (retryAfter > 0)
+        throw new AppError('rate_limited', 'Too many requests; slow down.', { retryAfter });
+      general.hit(c.get('address'));
+    }
+    await next();
+  });
+
+  for (const def of routes) {
+    app.on(def.method.toUpperCase(), def.path, async (c) => {
+      c.set('route', def.path);
+      const ctx = await callContext(
+        c.req.header('authorization'),
+        def.auth,
+        api.tokens,
+        o,
+        c.get('requestId'),
+      );
+      const req: RouteRequest<unknown, unknown> = {
+        hono: c,
+        ctx,
+        body: def.body
+          ? parseOrThrow(def.body, await readJsonBody(c.req.raw, o.bodyLimitBytes), 'request body')
+          : undefined,
+        query: def.query ? parseOrThrow(def.query, c.req.query(), 'query string') : undefined,
+        param: (name) => c.req.param(name) ?? '',
+        header: (name) => c.req.header(name),
+        clientAddress: c.get('address'),
+      };
+      return def.handle(req);
+    });
+  }
+  const allowed = allowedMethods(routes);
+
+  app.notFound((c) => {
+    const methods = allowed(c.req.path);
+    if (!methods) return problemResponse(notFound());
+    c.set('route', methods.template);
+    if (c.req.method === 'OPTIONS')
+      return new Response(null, { status: 204, headers: { allow: methods.allow } });
+    return problemResponse(
+      new AppError(
+        'method_not_allowed',
+        `${c.req.method} is not served here; use ${methods.allow}.`,
+      ),
+      { allow: methods.allow },
+    );
+  });
+
+  app.onError((err, c) => {
+    const appError = toAppError(err);
+    if (appError.code === 'internal') {
+      o.log.error('request failed', { requestId: c.get('requestId'), route: c.get('route'), err });
+    }
+    return problemResponse(appError);
+  });
+
+  return { app, routes, api };
+}
+
+async function callContext(
+  authorization: string | undefined,
+  auth: AnyRoute['auth'],
+  tokens: TokenService,
+  o: GatewayOptions,
+  requestId: string,
+): Promise<CallContext> {
+  const ctx: CallContext = {
+    deadline: o.clock.now() + o.requestTimeoutMs,
+    caller: anonymous,
+    requestId,
+  };
+  if (auth === 'public') return ctx;
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization ?? '');
+  if (!match?.[1])
+    throw new AppError('unauthorized', 'The access token is missing, invalid or expired.');
+  const claims = await tokens.verify(match[1]);
+  ctx.caller = { kind: 'user', userId: claims.userId, role: claims.role };
+  if (auth === 'admin' && claims.role !== 'admin') {
+    throw new AppError('forbidden', 'This route needs an admin account.');
+  }
+  return ctx;
+}
+
+/** For a path no route serves with this method: the template that matches it and its methods. */
+function allowedMethods(routes: readonly AnyRoute[]) {
+  const byTemplate = new Map<string, { pattern: RegExp; methods: Set<string> }>();
+  for (const r of routes) {
+    const entry = byTemplate.get(r.path) ?? {
+      pattern: new RegExp(`^${r.path.replace(/:[A-Za-z]+/g, '[^/]+')}/?$`),
+      methods: new Set<string>(),
+    };
+    entry.methods.add(r.method.toUpperCase());
+    if (r.method === 'get') entry.methods.add('HEAD');
+    byTemplate.set(r.path, entry);
+  }
+  return (path: string) => {
+    for (const [template, { pattern, methods }] of byTemplate) {
+      if (pattern.test(path)) return { template, allow: [...methods].join(', ') };
+    }
+    return undefined;
+  };
+}
+
+function clientAddress(request: Request, env: unknown, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded =
+      request.headers.get('fly-client-ip') ??
+      request.headers.get('x-forwarded-for')?.split(',').at(-1);
+    if (forwarded?.trim()) return forwarded.trim();
+  }
+  const server = (
+    env as { server?: { requestIP(r: Request): { address: string } | null } } | undefined
+  )?.server;
+  return server?.requestIP(request)?.address ?? 'unknown';
+}

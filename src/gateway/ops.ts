@@ -1,0 +1,123 @@
+import scalarBundle from '@scalar/api-reference/browser/standalone.js' with { type: 'file' };
+import type { Registry } from 'prom-client';
+import * as v from 'valibot';
+import { AppError } from '../errors.ts';
+import type { AnyRoute, Api } from './api.ts';
+import { json } from './api.ts';
+import { openApiDocument } from './openapi.ts';
+import { problemResponse } from './problem.ts';
+
+export interface CheckResult {
+  ok: boolean;
+  detail?: string;
+}
+
+export type ReadinessChecks = Record<string, () => Promise<CheckResult>>;
+
+const docsPage = `<!doctype html>
+<html><head><meta charset="utf-8"><title>bunshop API reference</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><script id="api-reference" data-url="/openapi.json"></script>
+<script src="/docs/scalar.js"></script></body></html>`;
+
+const ok = v.object({ status: v.string() });
+
+/** Health, metrics, the OpenAPI document and the reference page. */
+export function mountOps(
+  api: Api,
+  o: {
+    registry: Registry;
+    checks: ReadinessChecks;
+    version: string;
+    routes: () => readonly AnyRoute[];
+  },
+) {
+  api.route({
+    method: 'get',
+    path: '/health/live',
+    tag: 'operations',
+    summary: 'Liveness',
+    auth: 'public',
+    responses: { 200: { description: 'The process is running.', schema: ok } },
+    handle: async () => json({ status: 'ok' }),
+  });
+  api.route({
+    method: 'get',
+    path: '/health/ready',
+    tag: 'operations',
+    summary: 'Readiness',
+    auth: 'public',
+    responses: {
+      200: { description: 'Every dependency is ready.', schema: ok },
+      503: { description: 'A dependency is not ready.' },
+    },
+    handle: async () => {
+      const entries = await Promise.all(
+        Object.entries(o.checks).map(
+          async ([name, check]) =>
+            [
+              name,
+              await check().catch((err) => ({ ok: false, detail: String(err?.message ?? err) })),
+            ] as const,
+        ),
+      );
+      const checks = Object.fromEntries(entries);
+      if (entries.every(([, r]) => r.ok)) return json({ status: 'ready', checks });
+      const res = problemResponse(
+        new AppError('unavailable', 'A dependency of this node is not ready.', { retryAfter: 5 }),
+      );
+      const body = { ...((await res.json()) as object), checks };
+      return new Response(JSON.stringify(body), { status: 503, headers: res.headers });
+    },
+  });
+  api.route({
+    method: 'get',
+    path: '/metrics',
+    tag: 'operations',
+    summary: 'Prometheus metrics',
+    auth: 'public',
+    responses: { 200: { description: 'Prometheus text exposition.' } },
+    handle: async () =>
+      new Response(await o.registry.metrics(), {
+        headers: { 'content-type': o.registry.contentType },
+      }),
+  });
+  let document: unknown;
+  api.route({
+    method: 'get',
+    path: '/openapi.json',
+    tag: 'operations',
+    summary: 'OpenAPI 3.1 document',
+    auth: 'public',
+    responses: { 200: { description: 'This document.' } },
+    handle: async () => {
+      document ??= openApiDocument(o.routes(), o.version);
+      return json(document);
+    },
+  });
+  api.route({
+    method: 'get',
+    path: '/docs',
+    tag: 'operations',
+    summary: 'Interactive API reference',
+    auth: 'public',
+    responses: { 200: { description: 'An HTML page.' } },
+    handle: async () =>
+      new Response(docsPage, { headers: { 'content-type': 'text/html; charset=utf-8' } }),
+  });
+  api.route({
+    method: 'get',
+    path: '/docs/scalar.js',
+    tag: 'operations',
+    summary: 'Script of the reference page',
+    auth: 'public',
+    responses: { 200: { description: 'JavaScript.' } },
+    handle: async () =>
+      new Response(Bun.file(scalarBundle), {
+        headers: {
+          'content-type': 'text/javascript; charset=utf-8',
+          'cache-control': 'public, max-age=86400',
+        },
+      }),
+  });
+}

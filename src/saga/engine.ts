@@ -1,0 +1,245 @@
+import { and, eq, gt, isNull, lt, ne, or } from 'drizzle-orm';
+import type { Clock } from '../clock.ts';
+import { systemContext } from '../context.ts';
+import type { Db, Tx } from '../db/types.ts';
+import { crashPoint } from '../faults.ts';
+import type { Logger } from '../observability/log.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { SagaRow, SagaTable } from './table.ts';
+import type { SagaDefinition } from './types.ts';
+
+export interface SagaEngineOptions<S> {
+  db: Db;
+  table: SagaTable;
+  definition: SagaDefinition<S>;
+  clock: Clock;
+  log: Logger;
+  metrics?: Metrics;
+  /** This node's identity, written as the lease owner. */
+  owner: string;
+  /** Runs the finishing transaction; lets the module wake its outbox relay after commit. */
+  transaction?: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
+  leaseMs?: number;
+  stepTimeoutMs?: number;
+  recoverEveryMs?: number;
+}
+
+/**
+ * Drives persisted sagas. Every step's outcome is written before the next step starts;
+ * a node drives a saga only while it holds its lease, so after a crash or a pause
+ * another node (or this one, restarted) resumes where the last write left off.
+ */
+export class SagaEngine<S> {
+  readonly #o: Required<Omit<SagaEngineOptions<S>, 'metrics'>> & { metrics?: Metrics };
+  readonly #driving = new Map<string, Promise<void>>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #stopped = false;
+  readonly #stop = new AbortController();
+
+  constructor(options: SagaEngineOptions<S>) {
+    this.#o = {
+      leaseMs: 30_000,
+      stepTimeoutMs: 5_000,
+      recoverEveryMs: 5_000,
+      transaction: (fn) => options.db.transaction(fn),
+      ...options,
+    };
+  }
+
+  /** Creates the saga inside the caller's transaction, leased to this node. */
+  async begin(tx: Tx, id: string, state: S, timeoutMs: number): Promise<void> {
+    const now = this.#o.clock.now();
+    await tx.insert(this.#o.table).values({
+      id,
+      saga: this.#o.definition.name,
+      state,
+      phase: 'forward',
+      step: 0,
+      leaseOwner: this.#o.owner,
+      leaseUntil: new Date(now + this.#o.leaseMs),
+      deadlineAt: new Date(now + timeoutMs),
+    });
+  }
+
+  /** Drives one saga until it is done, this node loses its lease, or the engine stops. */
+  drive(id: string): Promise<void> {
+    const current = this.#driving.get(id);
+    if (current) return current;
+    const run = this.#drive(id)
+      .catch((err) => this.#o.log.error('saga driver failed; recovery will resume it', { id, err }))
+      .finally(() => this.#driving.delete(id));
+    this.#driving.set(id, run);
+    return run;
+  }
+
+  start(): void {
+    const tick = () => {
+      this.recover().catch((err) => this.#o.log.warn('saga recovery pass failed', { err }));
+    };
+    tick();
+    this.#timer = setInterval(tick, this.#o.recoverEveryMs);
+  }
+
+  /** Stops driving; sagas in flight keep their persisted state and are resumed later. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#stop.abort();
+    clearInterval(this.#timer);
+    await Promise.allSettled(this.#driving.values());
+  }
+
+  /** Claims sagas whose lease expired (a crashed or paused node's) and drives them. */
+  async recover(limit = 50): Promise<number> {
+    const { db, table, owner, clock, leaseMs } = this.#o;
+    const now = new Date(clock.now());
+    const claimed = await db.transaction(async (tx) => {
+      const open = await tx
+        .select({ id: table.id })
+        .from(table)
+        .where(
+          and(ne(table.phase, 'done'), or(isNull(table.leaseUntil), lt(table.leaseUntil, now))),
+        )
+        .limit(limit)
+        .for('update', { skipLocked: true });
+      for (const { id } of open) {
+        await tx
+          .update(table)
+          .set({ leaseOwner: owner, leaseUntil: new Date(clock.now() + leaseMs) })
+          .where(eq(table.id, id));
+      }
+      return open;
+    });
+    for (const { id } of claimed) {
+      this.#o.log.info('resuming saga', { saga: this.#o.definition.name, id });
+      void this.drive(id);
+    }
+    return claimed.length;
+  }
+
+  async #drive(id: string): Promise<void> {
+    const { definition: def, clock } = this.#o;
+    let row = await this.#renew(id);
+    while (row && !this.#stopped) {
+      const state = row.state as S;
+      if (row.phase === 'done') return;
+      if (row.phase === 'forward') {
+        if (row.step >= def.steps.length) return void (await this.#finish(row, undefined));
+        if (clock.now() > row.deadlineAt.getTime()) {
+          row = await this.#write(row, { phase: 'compensating', reason: def.timeoutReason });
+          continue;
+        }
+        const current = await this.#checkLease(row);
+        if (!current) return;
+        const step = def.steps[current.step]!;
+        try {
+          const patch = await step.run(state, this.#ctx(current));
+          row = await this.#write(current, {
+            state: { ...state, ...patch },
+            step: current.step + 1,
+            attempts: 0,
+          });
+          crashPoint(step.name);
+        } catch (err) {
+          const failure = def.classify(err);
+          row =
+            failure.kind === 'fail'
+              ? await this.#write(current, {
+                  phase: 'compensating',
+                  reason: failure.reason,
+                  attempts: 0,
+                })
+              : await this.#retryLater(current, step.name, err);
+        }
+      } else {
+        if (row.step < 0) return void (await this.#finish(row, row.reason ?? def.timeoutReason));
+        const current = await this.#checkLease(row);
+        if (!current) return;
+        const step = def.steps[current.step]!;
+        try {
+          await step.compensate?.(state, this.#ctx(current));
+          row = await this.#write(current, { step: current.step - 1, attempts: 0 });
+          crashPoint(`compensate-${step.name}`);
+        } catch (err) {
+          row = await this.#retryLater(current, `compensate-${step.name}`, err);
+        }
+      }
+    }
+  }
+
+  /** Before acting: a node that slept (SIGSTOP) past a third of its lease re-checks it first. */
+  async #checkLease(row: SagaRow): Promise<SagaRow | undefined> {
+    const leaseUntil = row.leaseUntil?.getTime() ?? 0;
+    if (this.#o.clock.now() < leaseUntil - (this.#o.leaseMs * 2) / 3) return row;
+    return this.#write(row, {});
+  }
+
+  #ctx(row: SagaRow) {
+    const ctx = systemContext(this.#o.definition.module, this.#o.stepTimeoutMs, row.id);
+    return ctx;
+  }
+
+  async #retryLater(row: SagaRow, stepName: string, err: unknown): Promise<SagaRow | undefined> {
+    const attempts = row.attempts + 1;
+    this.#o.log.warn('saga step failed; retrying', { id: row.id, step: stepName, attempts, err });
+    const delay = Math.min(10_000, 100 * 2 ** attempts) * (0.5 + Math.random() / 2);
+    const next = await this.#write(row, { attempts });
+    await this.#o.clock.sleep(delay, this.#stop.signal);
+    return next;
+  }
+
+  /** Persists a transition, renewing the lease; undefined when this node lost the lease. */
+  async #write(row: SagaRow, patch: Partial<SagaRow>): Promise<SagaRow | undefined> {
+    const { db, table, owner, clock, leaseMs } = this.#o;
+    const now = clock.now();
+    const [next] = await db
+      .update(table)
+      .set({ ...patch, updatedAt: new Date(now), leaseUntil: new Date(now + leaseMs) })
+      .where(
+        and(eq(table.id, row.id), eq(table.leaseOwner, owner), gt(table.leaseUntil, new Date(now))),
+      )
+      .returning();
+    if (!next) this.#o.log.warn('saga lease lost; another node resumes it', { id: row.id });
+    return next;
+  }
+
+  /** Takes or extends the lease before acting, so a node woken from a pause does not act. */
+  async #renew(id: string): Promise<SagaRow | undefined> {
+    const { db, table, owner, clock, leaseMs } = this.#o;
+    const now = new Date(clock.now());
+    const [row] = await db
+      .update(table)
+      .set({ leaseOwner: owner, leaseUntil: new Date(now.getTime() + leaseMs) })
+      .where(
+        and(
+          eq(table.id, id),
+          ne(table.phase, 'done'),
+          or(eq(table.leaseOwner, owner), isNull(table.leaseUntil), lt(table.leaseUntil, now)),
+        ),
+      )
+      .returning();
+    return row;
+  }
+
+  async #finish(row: SagaRow, reason: string | undefined): Promise<void> {
+    const { table, owner, clock, definition: def } = this.#o;
+    const now = new Date(clock.now());
+    const done = await this.#o.transaction(async (tx) => {
+      const [marked] = await tx
+        .update(table)
+        .set({ phase: 'done', updatedAt: now, leaseOwner: null, leaseUntil: null })
+        .where(and(eq(table.id, row.id), eq(table.leaseOwner, owner), gt(table.leaseUntil, now)))
+        .returning({ id: table.id });
+      if (!marked) return false;
+      if (reason === undefined) await def.complete(tx, row.id, row.state as S);
+      else await def.fail(tx, row.id, row.state as S, reason);
+      return true;
+    });
+    if (!done) return;
+    this.#o.metrics?.sagaOutcomes.inc({
+      saga: def.name,
+      outcome: reason === undefined ? 'confirmed' : 'rejected',
+      reason: reason ?? '',
+    });
+    crashPoint(reason === undefined ? 'complete' : 'fail');
+  }
+}

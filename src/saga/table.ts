@@ -1,0 +1,32 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, jsonb, type PgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export type SagaPhase = 'forward' | 'compensating' | 'done';
+
+/** Persisted saga state, in the schema of the module that owns the saga. */
+export function sagaTable(schema: PgSchema) {
+  return schema.table(
+    'sagas',
+    {
+      id: uuid('id').primaryKey(),
+      saga: text('saga').notNull(),
+      state: jsonb('state').notNull(),
+      phase: text('phase').$type<SagaPhase>().notNull(),
+      /** forward: the next step to run; compensating: the next step to undo. */
+      step: integer('step').notNull(),
+      reason: text('reason'),
+      attempts: integer('attempts').notNull().default(0),
+      leaseOwner: text('lease_owner'),
+      leaseUntil: at('lease_until'),
+      deadlineAt: at('deadline_at').notNull(),
+      createdAt: at('created_at').notNull().defaultNow(),
+      updatedAt: at('updated_at').notNull().defaultNow(),
+    },
+    (t) => [index('sagas_open_idx').on(t.leaseUntil).where(sql`${t.phase} <> 'done'`)],
+  );
+}
+
+export type SagaTable = ReturnType<typeof sagaTable>;
+export type SagaRow = SagaTable['$inferSelect'];

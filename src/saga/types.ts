@@ -1,0 +1,26 @@
+import type { CallContext } from '../context.ts';
+import type { Tx } from '../db/types.ts';
+
+export interface SagaStep<S> {
+  name: string;
+  /** Runs the step; must be idempotent for the saga id. Returns state to merge. */
+  run(state: S, ctx: CallContext): Promise<Partial<S> | undefined>;
+  /** Undoes the step; must be idempotent and safe even when the step never ran. */
+  compensate?(state: S, ctx: CallContext): Promise<void>;
+}
+
+/** `fail` compensates at once with a reason; `retry` tries again with backoff. */
+export type StepFailure = { kind: 'fail'; reason: string } | { kind: 'retry' };
+
+export interface SagaDefinition<S> {
+  name: string;
+  /** The module whose calls the saga makes, for the call context. */
+  module: string;
+  steps: readonly SagaStep<S>[];
+  classify(err: unknown): StepFailure;
+  /** Reason recorded when transient failures outlast the saga deadline. */
+  timeoutReason: string;
+  /** Commits the outcome in the same transaction that marks the saga done. */
+  complete(tx: Tx, id: string, state: S): Promise<void>;
+  fail(tx: Tx, id: string, state: S, reason: string): Promise<void>;
+}

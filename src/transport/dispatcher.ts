@@ -1,0 +1,78 @@
+import * as v from 'valibot';
+import { assertNotExpired, type CallContext } from '../context.ts';
+import type { Contract, ServiceOf } from '../contract.ts';
+import { AppError, isAppError } from '../errors.ts';
+import type { Logger } from '../observability/log.ts';
+import { parseOrThrow } from '../validation.ts';
+
+type Handler = (input: unknown, ctx: CallContext) => Promise<unknown>;
+
+interface Hosted {
+  contract: Contract;
+  service: Record<string, Handler>;
+}
+
+/**
+ * The callee side of every module call: validates the input, honours the deadline,
+ * runs the handler and validates its output. Direct and NATS calls both end here.
+ */
+export class Dispatcher {
+  readonly #hosted = new Map<string, Hosted>();
+
+  constructor(private readonly log: Logger) {}
+
+  host<C extends Contract>(contract: C, service: ServiceOf<C>): void {
+    this.#hosted.set(contract.name, {
+      contract,
+      service: service as unknown as Record<string, Handler>,
+    });
+  }
+
+  hosts(module: string): boolean {
+    return this.#hosted.has(module);
+  }
+
+  get modules(): string[] {
+    return [...this.#hosted.keys()];
+  }
+
+  contract(module: string): Contract | undefined {
+    return this.#hosted.get(module)?.contract;
+  }
+
+  async dispatch(
+    module: string,
+    action: string,
+    input: unknown,
+    ctx: CallContext,
+  ): Promise<unknown> {
+    const hosted = this.#hosted.get(module);
+    const def =
+      hosted && Object.hasOwn(hosted.contract.actions, action)
+        ? hosted.contract.actions[action]
+        : undefined;
+    const handler = hosted?.service[action];
+    if (!def || !handler) {
+      throw new AppError('not_found', `No action ${module}.${action}.`);
+    }
+    assertNotExpired(ctx);
+    const parsed = parseOrThrow(def.input, input, `input of ${module}.${action}`);
+    let output: unknown;
+    try {
+      output = await handler(parsed, ctx);
+    } catch (err) {
+      if (isAppError(err)) throw err;
+      this.log.error('action failed', { action: `${module}.${action}`, err });
+      throw new AppError('internal', 'An unexpected error occurred.');
+    }
+    const checked = v.safeParse(def.output, output);
+    if (!checked.success) {
+      this.log.error('action returned an invalid output', {
+        action: `${module}.${action}`,
+        issues: checked.issues.map((i) => i.message),
+      });
+      throw new AppError('internal', 'An unexpected error occurred.');
+    }
+    return checked.output;
+  }
+}

@@ -1,0 +1,3 @@
+export { Dispatcher } from './dispatcher.ts';
+export { LocalTransport, Router } from './router.ts';
+export type { Call, CallMiddleware, Transport } from './types.ts';

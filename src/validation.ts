@@ -1,0 +1,49 @@
+import * as v from 'valibot';
+import type { Schema } from './contract.ts';
+import { AppError, type FieldError } from './errors.ts';
+
+/** valibot issues as `{ path, message }` pairs; the path is dotted (`items.0.qty`). */
+export function fieldErrors(issues: readonly v.BaseIssue<unknown>[]): FieldError[] {
+  return issues.map((issue) => ({
+    path: (issue.path ?? []).map((item) => String(item.key)).join('.'),
+    message: issue.message,
+  }));
+}
+
+/** Parses a value or throws a `validation` AppError naming each bad field. */
+export function parseOrThrow<S extends Schema>(
+  schema: S,
+  value: unknown,
+  what = 'request',
+): v.InferOutput<S> {
+  const result = v.safeParse(schema, value);
+  if (result.success) return result.output;
+  throw new AppError('validation', `The ${what} is not valid.`, {
+    errors: fieldErrors(result.issues),
+  });
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const controlChars = /[\u0000-\u001f\u007f]/;
+
+/** Text a person typed: well-formed Unicode, no control characters (Postgres rejects NUL). */
+export const plainText = (min: number, max: number) =>
+  v.pipe(
+    v.string(),
+    v.minLength(min, `must be at least ${min} characters`),
+    v.maxLength(max, `must be at most ${max} characters`),
+    v.check((s) => s.isWellFormed(), 'must be well-formed Unicode'),
+    v.check((s) => !controlChars.test(s), 'must not contain control characters'),
+  );
+
+/** Integer within bounds, and never a string, a fraction or a float past 2^53. */
+export const integer = (min: number, max: number) =>
+  v.pipe(
+    v.number('must be a number'),
+    v.safeInteger('must be an integer'),
+    v.minValue(min, `must be at least ${min}`),
+    v.maxValue(max, `must be at most ${max}`),
+  );
+
+export const uuid = v.pipe(v.string(), v.uuid('must be a UUID'));
+export const isoTime = v.pipe(v.string(), v.isoTimestamp());
