@@ -53,9 +53,10 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-main().catch((err) => {
-  process.stderr.write(
-    `bunshop: failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
-  );
-  process.exit(1);
-});
+if (import.meta.main) {
+  main().catch((err) => {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`bunshop: failed to start: ${message}\n`);
+    process.exit(1);
+  });
+}
