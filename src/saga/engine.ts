@@ -97,17 +97,22 @@ export class SagaEngine<S> {
         .select({ id: table.id })
         .from(table)
         .where(
-          and(ne(table.phase, 'done'), or(isNull(table.leaseUntil), lt(table.leaseUntil, now))),
+          and(
+            ne(table.phase, 'done'),
+            // Also this node's own leases: after a restart with the same NODE_ID, resume at once.
+            or(isNull(table.leaseUntil), lt(table.leaseUntil, now), eq(table.leaseOwner, owner)),
+          ),
         )
         .limit(limit)
         .for('update', { skipLocked: true });
-      for (const { id } of open) {
+      const idle = open.filter(({ id }) => !this.#driving.has(id));
+      for (const { id } of idle) {
         await tx
           .update(table)
           .set({ leaseOwner: owner, leaseUntil: new Date(clock.now() + leaseMs) })
           .where(eq(table.id, id));
       }
-      return open;
+      return idle;
     });
     for (const { id } of claimed) {
       this.#o.log.info('resuming saga', { saga: this.#o.definition.name, id });

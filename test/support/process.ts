@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import type { Subprocess } from 'bun';
+
+const root = join(import.meta.dir, '..', '..');
+
+export interface NodeProcess {
+  baseUrl: string;
+  proc: Subprocess<'ignore', 'pipe', 'pipe'>;
+  /** Everything the process printed so far. */
+  output(): string;
+  exited: Promise<number>;
+}
+
+/**
+ * Runs bunshop as a separate process (the source entry point, or BUNSHOP_BIN when set)
+ * and resolves once it prints its listening line.
+ */
+export async function spawnNode(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<NodeProcess> {
+  const command = process.env.BUNSHOP_BIN
+    ? [process.env.BUNSHOP_BIN]
+    : [process.execPath, join(root, 'src', 'main.ts')];
+  const proc = Bun.spawn(command, {
+    cwd: root,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  let out = '';
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) out += decoder.decode(chunk, { stream: true });
+  };
+  void collect(proc.stdout);
+  void collect(proc.stderr);
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const match = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
+    if (match) {
+      return {
+        baseUrl: `http://127.0.0.1:${match[1]}`,
+        proc,
+        output: () => out,
+        exited: proc.exited,
+      };
+    }
+    if (proc.exitCode !== null || Date.now() > until) {
+      proc.kill('SIGKILL');
+      throw new Error(`bunshop did not start (exit ${proc.exitCode}):\n${out.slice(-3000)}`);
+    }
+    await Bun.sleep(50);
+  }
+}
