@@ -11,6 +11,7 @@ if (!module)
 export default defineConfig({
   dialect: 'postgresql',
   schema: `./modules/${module}/schema.ts`,
-  out: `./migrations/${module}`,
+  // The schema-drift test points this at a scratch copy.
+  out: process.env.BUNSHOP_MIGRATIONS_OUT ?? `./migrations/${module}`,
   schemaFilter: [module],
 });

@@ -2,4 +2,6 @@
 import type { Migration } from '../../src/db/migrate.ts';
 import m0 from './0000_init.sql' with { type: 'text' };
 
-export const migrations: Migration[] = [{ tag: '0000_init', sql: m0 }];
+export const migrations: Migration[] = [
+  { tag: '0000_init', sql: m0 },
+];
