@@ -19,9 +19,17 @@ interface Pass {
 const serverless = ['test/unit'];
 const databaseSuites = ['test/api', 'test/recovery'];
 
+const binary = process.env.BUNSHOP_BIN ?? '';
+// Source passes run src/main.ts even when a binary is given; the binary gets its own pass.
+const fromSource = { BUNSHOP_BIN: '' };
+
 const passes: Pass[] = [
-  { name: 'unit', paths: serverless, env: {} },
-  { name: 'api on PGlite', paths: databaseSuites, env: { BUNSHOP_TEST_DB: 'pglite' } },
+  { name: 'unit', paths: serverless, env: fromSource },
+  {
+    name: 'api on PGlite',
+    paths: databaseSuites,
+    env: { ...fromSource, BUNSHOP_TEST_DB: 'pglite' },
+  },
 ];
 
 let passed = 0;
@@ -36,6 +44,16 @@ if (await postgresReachable()) {
   });
 } else {
   skipped.push('api on Postgres (no Postgres at TEST_POSTGRES_URL or 127.0.0.1:5432)');
+}
+
+// With BUNSHOP_BIN (set by .ci/run after `npm run build`), the same suites run once more against
+// the compiled binary, each started alone in an empty directory.
+if (binary) {
+  passes.push({
+    name: `api via the compiled binary ${binary} on PGlite`,
+    paths: databaseSuites,
+    env: { BUNSHOP_BIN: binary, BUNSHOP_TEST_DB: 'pglite' },
+  });
 }
 
 const extra = process.argv.slice(2);

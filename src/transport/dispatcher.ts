@@ -56,7 +56,7 @@ export class Dispatcher {
       throw new AppError('not_found', `No action ${module}.${action}.`);
     }
     assertNotExpired(ctx);
-    const parsed = parseOrThrow(def.input, input, `input of ${module}.${action}`);
+    const parsed = parseOrThrow(def.input, input);
     let output: unknown;
     try {
       output = await handler(parsed, ctx);

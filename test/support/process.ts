@@ -18,12 +18,13 @@ export interface NodeProcess {
 export async function spawnNode(
   env: Record<string, string>,
   timeoutMs = 60_000,
+  cwd = root,
 ): Promise<NodeProcess> {
   const command = process.env.BUNSHOP_BIN
     ? [process.env.BUNSHOP_BIN]
     : [process.execPath, join(root, 'src', 'main.ts')];
   const proc = Bun.spawn(command, {
-    cwd: root,
+    cwd,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdin: 'ignore',
     stdout: 'pipe',

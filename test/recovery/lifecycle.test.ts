@@ -1,0 +1,52 @@
+import { afterAll, expect, test } from 'bun:test';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { client } from '../support/client.ts';
+import { createDatabase, testDb } from '../support/database.ts';
+import { spawnNode } from '../support/process.ts';
+import { admin, jwtSecret } from '../support/target.ts';
+
+const cwd = mkdtempSync(join(tmpdir(), 'bunshop-empty-'));
+const pg = testDb === 'postgres' ? await createDatabase() : undefined;
+afterAll(async () => {
+  rmSync(cwd, { recursive: true, force: true });
+  await pg?.drop();
+});
+
+const env = {
+  JWT_SECRET: jwtSecret,
+  ADMIN_EMAIL: admin.email,
+  ADMIN_PASSWORD: admin.password,
+  ...(pg ? { DATABASE_URL: pg.url } : {}),
+};
+
+test('starts from an empty directory, keeps its data across a restart, and stops cleanly on SIGTERM', async () => {
+  let node = await spawnNode(env, 60_000, cwd);
+  let api = client(node.baseUrl);
+  expect((await api.get('/health/ready')).status).toBe(200);
+  // Without DATA_DIR or DATABASE_URL the data lives in ./data of the working directory.
+  if (!pg) expect(existsSync(join(cwd, 'data'))).toBe(true);
+  const user = await api.newUser('lifecycle');
+
+  node.proc.kill('SIGTERM');
+  expect(await node.exited).toBe(0);
+  expect(node.output()).toContain('"msg":"stopped"');
+
+  node = await spawnNode(env, 60_000, cwd);
+  api = client(node.baseUrl);
+  const token = await api.signIn(user.email, user.password);
+  expect((await api.get('/users/me', { token })).body.id).toBe(user.id);
+
+  // An order in flight when SIGTERM arrives is finished and answered before the process exits.
+  const adminToken = await api.adminToken();
+  await api.stock(adminToken, 'LIFECYCLE-1', 100, 5);
+  await api.deposit(token, 1000);
+  const inFlight = api.post('/orders', { items: [{ sku: 'LIFECYCLE-1', qty: 1 }] }, { token });
+  await Bun.sleep(5);
+  node.proc.kill('SIGTERM');
+  const answered = await inFlight;
+  expect(answered.status).toBe(201);
+  expect(answered.body.status).toBe('CONFIRMED');
+  expect(await node.exited).toBe(0);
+}, 120_000);
