@@ -1,7 +1,7 @@
 CREATE SCHEMA "inventory";
 --> statement-breakpoint
 CREATE TABLE "inventory"."items" (
-	"sku" text PRIMARY KEY NOT NULL,
+	"sku" text COLLATE "C" PRIMARY KEY NOT NULL,
 	"name" text NOT NULL,
 	"price_cents" bigint NOT NULL,
 	"available" bigint DEFAULT 0 NOT NULL,

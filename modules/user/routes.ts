@@ -51,20 +51,24 @@ export function userRoutes(api: Api): void {
       429: { description: 'Too many failed sign-ins.', headers: ['Retry-After'] },
     },
     handle: async ({ body, ctx, clientAddress }) => {
-      const retryAfter = api.signIn.retryAfter(body.email, clientAddress);
+      // Reserve before hashing so concurrent guesses cannot overshoot the limit.
+      const retryAfter = api.signIn.attempt(body.email, clientAddress);
       if (retryAfter > 0) {
         throw new AppError('rate_limited', 'Too many failed sign-ins; try again later.', {
           retryAfter,
         });
       }
+      let failed = false;
       try {
         const signedIn = await users.authenticate(body, ctx);
         const accessToken = await api.tokens.issue({ userId: signedIn.id, role: signedIn.role });
         return json({ accessToken, tokenType: 'Bearer', expiresIn: api.tokens.ttlSeconds });
       } catch (err) {
-        if (err instanceof AppError && err.code === 'unauthorized')
-          api.signIn.failed(body.email, clientAddress);
+        failed = (err as { code?: unknown }).code === 'unauthorized';
         throw err;
+      } finally {
+        // Only wrong credentials count; successes and outages give the slot back.
+        if (!failed) api.signIn.release(body.email, clientAddress);
       }
     },
   });

@@ -34,6 +34,12 @@ export class WindowCounter {
     else this.#windows.set(key, { count: 1, resetAt: now + this.windowMs });
   }
 
+  /** Takes back one hit of the current window, e.g. a reserved attempt that did not fail. */
+  release(key: string): void {
+    const w = this.#current(key);
+    if (w && w.count > 0) w.count -= 1;
+  }
+
   #current(key: string): Window | undefined {
     const w = this.#windows.get(key);
     if (w && w.resetAt <= this.clock.now()) {
@@ -56,7 +62,12 @@ export interface SignInLimits {
   windowSeconds: number;
 }
 
-/** Failed sign-ins per email and per client address; checked before any password hashing. */
+/**
+ * Failed sign-ins per email and per client address; checked before any password hashing.
+ * An attempt reserves its failure slot up front (`attempt`) and gives it back when it turns
+ * out not to be a failure (`release`): checking and counting in separate steps would let a
+ * concurrent flood through, since every request would pass the check before any had failed.
+ */
 export class SignInLimiter {
   readonly #byEmail: WindowCounter;
   readonly #byAddress: WindowCounter;
@@ -72,6 +83,19 @@ export class SignInLimiter {
       this.#byEmail.retryAfter(email.toLowerCase()),
       this.#byAddress.retryAfter(address),
     );
+  }
+
+  /** Reserves a failure slot: 0 when the attempt may go ahead, else seconds to wait. */
+  attempt(email: string, address: string): number {
+    const wait = this.retryAfter(email, address);
+    if (wait === 0) this.failed(email, address);
+    return wait;
+  }
+
+  /** Gives back a slot reserved by `attempt` for a sign-in that did not fail. */
+  release(email: string, address: string): void {
+    this.#byEmail.release(email.toLowerCase());
+    this.#byAddress.release(address);
   }
 
   failed(email: string, address: string): void {

@@ -5,6 +5,7 @@ import { AppError } from '../errors.ts';
 const issuer = 'bunshop';
 const audience = 'bunshop-api';
 const maxTokenLength = 4096;
+const uuidShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface TokenClaims {
   userId: string;
@@ -45,8 +46,12 @@ export class TokenService {
         iss: issuer,
         aud: audience,
       });
-      const { sub, role } = payload;
-      if (typeof sub !== 'string' || (role !== 'customer' && role !== 'admin')) throw invalid();
+      const { sub, role, exp } = payload;
+      // hono checks `exp` only when present: a token that never expires is refused here.
+      if (typeof exp !== 'number') throw invalid();
+      // A non-UUID subject would reach module inputs and fail there as a 400 or a 500.
+      if (typeof sub !== 'string' || !uuidShape.test(sub)) throw invalid();
+      if (role !== 'customer' && role !== 'admin') throw invalid();
       return { userId: sub, role };
     } catch {
       throw invalid();
