@@ -20,6 +20,7 @@ const at = (name: string) =>
 export const items = inventorySchema.table(
   'items',
   {
+    // The migration adds COLLATE "C" (drizzle cannot say it): lists are ordered by sku bytes on any locale.
     sku: text('sku').primaryKey(),
     name: text('name').notNull(),
     priceCents: bigint('price_cents', { mode: 'number' }).notNull(),

@@ -13,6 +13,8 @@ export async function ensureAccount(tx: Tx, userId: string, now: Date): Promise<
  * Moves money and writes the ledger entry in one transaction, so the balance is always
  * the sum of the entries. A debit is a conditional update: it never overdraws.
  * Returns the new balance, or undefined when the balance is too small.
+ * The entry's id and time are taken after the account row is locked, so that per account
+ * "newest first" by id agrees with `createdAt` and with commit order.
  */
 export async function post(
   tx: Tx,
@@ -23,9 +25,9 @@ export async function post(
     orderId?: string;
     idempotencyKey?: string;
   },
-  now: Date,
+  now: () => Date,
 ): Promise<number | undefined> {
-  await ensureAccount(tx, entry.userId, now);
+  await ensureAccount(tx, entry.userId, now());
   const covered =
     entry.amountCents >= 0 ? undefined : gte(accounts.balanceCents, -entry.amountCents);
   const [updated] = await tx
@@ -34,15 +36,16 @@ export async function post(
     .where(and(eq(accounts.userId, entry.userId), covered))
     .returning({ balance: accounts.balanceCents });
   if (!updated) return undefined;
+  const createdAt = now();
   await tx.insert(ledger).values({
-    id: Bun.randomUUIDv7(),
+    id: Bun.randomUUIDv7('hex', createdAt),
     userId: entry.userId,
     kind: entry.kind,
     amountCents: entry.amountCents,
     balanceAfterCents: updated.balance,
     orderId: entry.orderId ?? null,
     idempotencyKey: entry.idempotencyKey ?? null,
-    createdAt: now,
+    createdAt,
   });
   return updated.balance;
 }

@@ -1,3 +1,4 @@
+import { requireUser } from '../../src/context.ts';
 import { type Api, idempotencyKey, json, pageOf, pageQuery } from '../../src/gateway/api.ts';
 import { account, depositBody, ledgerEntry, paymentContract } from './contract.ts';
 
@@ -47,12 +48,14 @@ export function paymentRoutes(api: Api): void {
       200: { description: 'Ledger entries, newest first.', schema: pageOf(ledgerEntry) },
     },
     handle: async ({ ctx, query }) => {
+      // Scoped per user: one user's ledger cursor is not a cursor for another user's ledger.
+      const scope = `ledger:${requireUser(ctx).userId}`;
       const before =
-        query.cursor === undefined ? undefined : api.cursors.decode('ledger', query.cursor);
+        query.cursor === undefined ? undefined : api.cursors.decode(scope, query.cursor);
       const page = await payment.listTransactions({ limit: query.limit, before }, ctx);
       return json({
         items: page.items,
-        nextCursor: page.next === null ? null : api.cursors.encode('ledger', page.next),
+        nextCursor: page.next === null ? null : api.cursors.encode(scope, page.next),
       });
     },
   });

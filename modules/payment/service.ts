@@ -47,7 +47,7 @@ export function createPaymentService(rt: ModuleRuntime): ServiceOf<typeof paymen
       }
       try {
         const balanceCents = await rt.db.transaction((tx) =>
-          post(tx, { userId, kind: 'deposit', amountCents, idempotencyKey }, now()),
+          post(tx, { userId, kind: 'deposit', amountCents, idempotencyKey }, now),
         );
         return { userId, balanceCents: balanceCents! };
       } catch (err) {
@@ -107,7 +107,7 @@ export function createPaymentService(rt: ModuleRuntime): ServiceOf<typeof paymen
         const balance = await post(
           tx,
           { userId, kind: 'charge', amountCents: -amountCents, orderId },
-          now(),
+          now,
         );
         const outcome = balance === undefined ? 'rejected' : 'charged';
         await tx
@@ -141,7 +141,7 @@ export function createPaymentService(rt: ModuleRuntime): ServiceOf<typeof paymen
           await post(
             tx,
             { userId: row.userId, kind: 'refund', amountCents: row.amountCents, orderId },
-            now(),
+            now,
           );
           await tx
             .update(orderPayments)

@@ -19,8 +19,10 @@ export class CursorCodec {
 
   /** The position inside a cursor for this scope, or 400. */
   decode(scope: string, cursor: string): string {
-    const [body, mac] = cursor.split('.');
-    if (body && mac && cursor.length <= 512 && this.#verify(body, mac)) {
+    // Exactly `body.mac`: trailing segments would make a cursor the server never issued pass.
+    const parts = cursor.length <= 512 ? cursor.split('.') : [];
+    const [body, mac] = parts;
+    if (parts.length === 2 && body && mac && this.#verify(body, mac)) {
       try {
         const value: unknown = JSON.parse(Buffer.from(body, 'base64url').toString());
         if (Array.isArray(value) && value[0] === scope && typeof value[1] === 'string')
