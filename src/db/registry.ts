@@ -1,4 +1,3 @@
-import { openPglite } from './pglite.ts';
 import { openPostgres } from './postgres.ts';
 import type { Database } from './types.ts';
 
@@ -25,7 +24,8 @@ export class DatabaseRegistry {
     if (!db) {
       db = url
         ? openPostgres({ url, poolSize: this.settings.dbPoolSize })
-        : openPglite(this.settings.dataDir);
+        : // Loaded only when used: a node on Postgres never pays for evaluating PGlite.
+          import('./pglite.ts').then((m) => m.openPglite(this.settings.dataDir));
       this.#open.set(key, db);
     }
     return db;
