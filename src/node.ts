@@ -47,6 +47,7 @@ export async function startNode(
   defs: readonly ModuleDefinition[],
   clock: Clock = systemClock,
 ): Promise<RunningNode> {
+  const startedAt = clock.now();
   const log = createLogger(config.logLevel, { node: config.nodeId });
   if (config.ephemeralSecret) {
     log.warn(
@@ -136,6 +137,16 @@ export async function startNode(
           registry: metrics.registry,
           version: VERSION,
           routes: () => routes,
+          log,
+          nodes: async () => [
+            {
+              nodeId: config.nodeId,
+              version: VERSION,
+              modules: config.modules,
+              startedAt: new Date(startedAt).toISOString(),
+              uptimeSeconds: Math.round((clock.now() - startedAt) / 1000),
+            },
+          ],
           checks: {
             shutdown: async () =>
               shuttingDown ? { ok: false, detail: 'shutting down' } : { ok: true },
@@ -152,7 +163,8 @@ export async function startNode(
   const server: Server<undefined> = Bun.serve({
     port: config.port,
     hostname: config.host,
-    maxRequestBodySize: 1024 * 1024,
+    // The gateway refuses bodies over 64 KiB itself, with a problem document; Bun's own 413 has none.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     fetch: (request, srv) => app.fetch(request, { server: srv }),
   });
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${server.port}`;

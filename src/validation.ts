@@ -26,12 +26,31 @@ export function parseOrThrow<S extends Schema>(
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const controlChars = /[\u0000-\u001f\u007f]/;
 
+/** A pipe action that carries the JSON Schema keywords it stands for, for the OpenAPI document. */
+type Documented<A> = A & { readonly jsonSchema: Record<string, unknown> };
+
+const documented = <A extends object>(action: A, jsonSchema: Record<string, unknown>) =>
+  Object.assign(action, { jsonSchema }) as Documented<A>;
+
+/** Length in Unicode code points: what a person counts for "é" or "😀", and what JSON Schema counts. */
+function codePoints(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
 /** Text a person typed: well-formed Unicode, no control characters (Postgres rejects NUL). */
 export const plainText = (min: number, max: number) =>
   v.pipe(
     v.string(),
-    v.minLength(min, `must be at least ${min} characters`),
-    v.maxLength(max, `must be at most ${max} characters`),
+    documented(
+      v.check((s: string) => codePoints(s) >= min, `must be at least ${min} characters`),
+      { minLength: min },
+    ),
+    documented(
+      v.check((s: string) => codePoints(s) <= max, `must be at most ${max} characters`),
+      { maxLength: max },
+    ),
     v.check((s) => s.isWellFormed(), 'must be well-formed Unicode'),
     v.check((s) => !controlChars.test(s), 'must not contain control characters'),
   );

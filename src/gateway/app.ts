@@ -35,6 +35,12 @@ export type GatewayEnv = Env;
 
 const saneRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/**
+ * Probes skip the general limit: behind a proxy without TRUST_PROXY every client shares one
+ * address, and a 429 to a liveness probe would get a healthy node restarted.
+ */
+const unlimited = new Set(['/health/live', '/health/ready']);
+
 /** Builds the HTTP gateway: every route, the error model and the cross-cutting limits. */
 export function createGateway(o: GatewayOptions) {
   const app = new Hono<Env>();
@@ -72,7 +78,7 @@ export function createGateway(o: GatewayOptions) {
         `The request body is over ${o.bodyLimitBytes / 1024} KiB.`,
       );
     }
-    if (general) {
+    if (general && !unlimited.has(c.req.path)) {
       const retryAfter = general.retryAfter(c.get('address'));
       if (retryAfter > 0)
         throw new AppError('rate_limited', 'Too many requests; slow down.', { retryAfter });
@@ -123,6 +129,9 @@ export function createGateway(o: GatewayOptions) {
   });
 
   app.onError((err, c) => {
+    // Refused before routing (413, 429): label the metric with the template, not `unmatched`.
+    if (c.get('route') === 'unmatched')
+      c.set('route', allowed(c.req.path)?.template ?? 'unmatched');
     const appError = toAppError(err);
     if (appError.code === 'internal') {
       o.log.error('request failed', { requestId: c.get('requestId'), route: c.get('route'), err });
@@ -162,7 +171,8 @@ function allowedMethods(routes: readonly AnyRoute[]) {
   const byTemplate = new Map<string, { pattern: RegExp; methods: Set<string> }>();
   for (const r of routes) {
     const entry = byTemplate.get(r.path) ?? {
-      pattern: new RegExp(`^${r.path.replace(/:[A-Za-z]+/g, '[^/]+')}/?$`),
+      // Exact, as Hono matches: `/orders/` is another path (404), not `/orders` asked wrongly.
+      pattern: new RegExp(`^${r.path.replace(/:[A-Za-z]+/g, '[^/]+')}$`),
       methods: new Set<string>(),
     };
     entry.methods.add(r.method.toUpperCase());

@@ -28,9 +28,53 @@ function schemaOf(schema: Schema, typeMode: 'input' | 'output') {
     target: 'draft-2020-12',
     typeMode,
     errorMode: 'ignore',
+    // Checks from src/validation.ts say which JSON Schema keywords they enforce.
+    overrideAction: ({ valibotAction, jsonSchema }) =>
+      'jsonSchema' in valibotAction
+        ? { ...jsonSchema, ...(valibotAction.jsonSchema as Record<string, unknown>) }
+        : undefined,
   });
   return rest;
 }
+
+type Responses = AnyRoute['responses'];
+
+/** The answers the gateway itself gives a route, before its handler runs; the route may refine them. */
+function gatewayResponses(r: AnyRoute): Responses {
+  const out: Responses = {};
+  if (r.body || r.query) out[400] = { description: 'Invalid request.' };
+  if (r.auth !== 'public') {
+    out[401] = {
+      description: 'Missing, invalid or expired access token.',
+      headers: ['WWW-Authenticate'],
+    };
+  }
+  if (r.auth === 'admin') out[403] = { description: 'Not an admin.' };
+  if (r.body) {
+    out[413] = { description: 'The body is over 64 KiB.' };
+    out[415] = { description: 'The body is not application/json.' };
+  }
+  return out;
+}
+
+/** The route's responses over the gateway's, keeping the headers both declare. */
+function withGatewayResponses(r: AnyRoute): Responses {
+  const merged = gatewayResponses(r);
+  for (const [status, res] of Object.entries(r.responses)) {
+    const headers = [...new Set([...(merged[+status]?.headers ?? []), ...(res.headers ?? [])])];
+    merged[+status] = { ...res, ...(headers.length ? { headers } : {}) };
+  }
+  return merged;
+}
+
+/** `get` + `/docs/scalar.js` -> `getDocsScalarJs`: letters and digits only, unique per route. */
+const operationId = (method: string, path: string) =>
+  method +
+  path
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('');
 
 const openApiPath = (path: string) => path.replace(/:([A-Za-z]+)/g, '{$1}');
 
@@ -68,7 +112,7 @@ export function openApiDocument(routes: readonly AnyRoute[], version: string) {
       });
     }
     const responses: Record<string, unknown> = {};
-    for (const [status, res] of Object.entries(r.responses)) {
+    for (const [status, res] of Object.entries(withGatewayResponses(r))) {
       const isError = Number(status) >= 400;
       responses[status] = {
         description: res.description,
@@ -96,7 +140,7 @@ export function openApiDocument(routes: readonly AnyRoute[], version: string) {
       tags: [r.tag],
       summary: r.summary,
       ...(r.description ? { description: r.description } : {}),
-      operationId: `${r.method}${r.path.replace(/[/:{}]+(\w)/g, (_, ch: string) => ch.toUpperCase())}`,
+      operationId: operationId(r.method, r.path),
       ...(parameters.length ? { parameters } : {}),
       ...(r.body
         ? {

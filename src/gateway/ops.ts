@@ -2,6 +2,7 @@ import scalarBundle from '@scalar/api-reference/browser/standalone.js' with { ty
 import type { Registry } from 'prom-client';
 import * as v from 'valibot';
 import { AppError } from '../errors.ts';
+import type { Logger } from '../observability/log.ts';
 import type { AnyRoute, Api } from './api.ts';
 import { json } from './api.ts';
 import { openApiDocument } from './openapi.ts';
@@ -13,6 +14,23 @@ export interface CheckResult {
 }
 
 export type ReadinessChecks = Record<string, () => Promise<CheckResult>>;
+
+/** A node as `GET /admin/nodes` shows it: what it hosts, its version and how long it has run. */
+export interface NodeInfo {
+  nodeId: string;
+  version: string;
+  modules: string[];
+  startedAt: string;
+  uptimeSeconds: number;
+}
+
+const nodeInfo = v.object({
+  nodeId: v.string(),
+  version: v.string(),
+  modules: v.array(v.string()),
+  startedAt: v.string(),
+  uptimeSeconds: v.number(),
+});
 
 const docsPage = `<!doctype html>
 <html><head><meta charset="utf-8"><title>bunshop API reference</title>
@@ -30,6 +48,10 @@ export function mountOps(
     checks: ReadinessChecks;
     version: string;
     routes: () => readonly AnyRoute[];
+    /** Where failing readiness checks are logged in full (their bodies stay general). */
+    log?: Logger;
+    /** The nodes discovered now (this one alone in local mode); without it, no /admin/nodes. */
+    nodes?: () => Promise<NodeInfo[]>;
   },
 ) {
   api.route({
@@ -57,7 +79,11 @@ export function mountOps(
           async ([name, check]) =>
             [
               name,
-              await check().catch((err) => ({ ok: false, detail: String(err?.message ?? err) })),
+              await check().catch((err: unknown) => {
+                // The error may name hosts, drivers or SQL: log it, answer in general terms.
+                o.log?.warn('readiness check failed', { check: name, err });
+                return { ok: false, detail: 'the check failed; see the node log' };
+              }),
             ] as const,
         ),
       );
@@ -82,6 +108,21 @@ export function mountOps(
         headers: { 'content-type': o.registry.contentType },
       }),
   });
+  const nodes = o.nodes;
+  if (nodes) {
+    api.route({
+      method: 'get',
+      path: '/admin/nodes',
+      tag: 'operations',
+      summary: 'Discovered nodes',
+      auth: 'admin',
+      description: 'The nodes and module instances currently discovered, with version and uptime.',
+      responses: {
+        200: { description: 'The nodes.', schema: v.object({ nodes: v.array(nodeInfo) }) },
+      },
+      handle: async () => json({ nodes: await nodes() }),
+    });
+  }
   let document: unknown;
   api.route({
     method: 'get',
