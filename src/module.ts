@@ -3,6 +3,7 @@ import type { ClientOf, Contract, ServiceOf } from './contract.ts';
 import type { Db, Migration, Tx } from './db/index.ts';
 import type { InboxTable, OutboxTable, Subscription } from './events/index.ts';
 import type { Api } from './gateway/api.ts';
+import type { PrincipalLookup } from './gateway/principals.ts';
 import type { Logger } from './observability/log.ts';
 import type { Metrics } from './observability/metrics.ts';
 
@@ -43,6 +44,8 @@ export interface ModuleDefinition<C extends Contract = Contract> {
   outbox?: OutboxTable;
   inbox?: InboxTable;
   create(runtime: ModuleRuntime): ModuleInstance<C>;
+  /** For the module that owns accounts: resolves a token's subject, through clients only. */
+  principal?(clients: { client<K extends Contract>(contract: K): ClientOf<K> }): PrincipalLookup;
   /** Routes are served by any gateway node, hosted here or not: they use clients only. */
   routes?(api: Api): void;
 }

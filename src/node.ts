@@ -9,6 +9,7 @@ import { LocalEventSink } from './events/local-sink.ts';
 import { OutboxRelay } from './events/relay.ts';
 import { createGateway } from './gateway/app.ts';
 import { mountOps } from './gateway/ops.ts';
+import { cachedPrincipals } from './gateway/principals.ts';
 import type { ModuleDefinition, ModuleInstance, ModuleRuntime } from './module.ts';
 import { createLogger, type Logger } from './observability/log.ts';
 import { createMetrics } from './observability/metrics.ts';
@@ -130,6 +131,7 @@ export async function startNode(
     },
     requestsPerMinute: config.rateLimitPerMinute,
     trustProxy: config.trustProxy,
+    principal: principalOf(defs, router, clock),
     mount: [
       ...defs.flatMap((d) => (d.routes ? [d.routes] : [])),
       (api) =>
@@ -193,3 +195,8 @@ export async function startNode(
 }
 
 export const VERSION: string = (await import('../package.json')).version;
+
+function principalOf(defs: readonly ModuleDefinition[], router: Router, clock: Clock) {
+  const lookup = defs.find((d) => d.principal)?.principal?.(router);
+  return lookup ? cachedPrincipals(lookup, clock) : undefined;
+}

@@ -1,4 +1,6 @@
 import { migrations } from '../../migrations/user/index.ts';
+import { asModule } from '../../src/context.ts';
+import { isAppError } from '../../src/errors.ts';
 import { defineModule } from '../../src/module.ts';
 import { userContract } from './contract.ts';
 import { userRoutes } from './routes.ts';
@@ -10,6 +12,17 @@ export const userModule = defineModule({
   migrations,
   outbox,
   routes: userRoutes,
+  principal: (clients) => {
+    const users = clients.client(userContract);
+    return async (id, ctx) => {
+      try {
+        return { role: (await users.getUser({ id }, asModule(ctx, 'gateway'))).role };
+      } catch (err) {
+        if (isAppError(err) && err.code === 'not_found') return undefined;
+        throw err;
+      }
+    };
+  },
   create(rt) {
     const service = createUserService(rt);
     return {

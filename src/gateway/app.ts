@@ -9,6 +9,7 @@ import { parseOrThrow } from '../validation.ts';
 import type { AnyRoute, Api, RouteRequest } from './api.ts';
 import { readJsonBody } from './body.ts';
 import { CursorCodec } from './cursor.ts';
+import type { PrincipalLookup } from './principals.ts';
 import { notFound, problemResponse } from './problem.ts';
 import { SignInLimiter, type SignInLimits, WindowCounter } from './rate-limit.ts';
 import { TokenService } from './tokens.ts';
@@ -26,6 +27,8 @@ export interface GatewayOptions {
   /** Requests per client address per minute; 0 turns the general limit off. */
   requestsPerMinute: number;
   trustProxy: boolean;
+  /** Resolves a token's subject to the account as it is now (from the module that owns accounts). */
+  principal?: PrincipalLookup;
   /** Module route registrations, then the kernel's own (health, metrics, docs). */
   mount: ((api: Api) => void)[];
 }
@@ -155,12 +158,17 @@ async function callContext(
     requestId,
   };
   if (auth === 'public') return ctx;
-  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization ?? '');
+  // The scheme is case-insensitive (RFC 9110 section 11.1).
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(authorization ?? '');
   if (!match?.[1])
     throw new AppError('unauthorized', 'The access token is missing, invalid or expired.');
   const claims = await tokens.verify(match[1]);
-  ctx.caller = { kind: 'user', userId: claims.userId, role: claims.role };
-  if (auth === 'admin' && claims.role !== 'admin') {
+  // The account as it is now: a deleted user's token is refused, a demoted admin is a customer.
+  const current = o.principal ? await o.principal(claims.userId, ctx) : { role: claims.role };
+  if (!current)
+    throw new AppError('unauthorized', 'The access token is missing, invalid or expired.');
+  ctx.caller = { kind: 'user', userId: claims.userId, role: current.role };
+  if (auth === 'admin' && current.role !== 'admin') {
     throw new AppError('forbidden', 'This route needs an admin account.');
   }
   return ctx;

@@ -36,7 +36,12 @@ export class SagaEngine<S> {
   #stopped = false;
   readonly #stop = new AbortController();
 
+  /** Index of the pivot step; past it the deadline no longer applies (all steps when none). */
+  readonly #pivot: number;
+
   constructor(options: SagaEngineOptions<S>) {
+    const pivot = options.definition.steps.findIndex((s) => s.pivot);
+    this.#pivot = pivot < 0 ? options.definition.steps.length : pivot;
     this.#o = {
       leaseMs: 30_000,
       stepTimeoutMs: 5_000,
@@ -129,7 +134,7 @@ export class SagaEngine<S> {
       if (row.phase === 'done') return;
       if (row.phase === 'forward') {
         if (row.step >= def.steps.length) return void (await this.#finish(row, undefined));
-        if (clock.now() > row.deadlineAt.getTime()) {
+        if (row.step <= this.#pivot && clock.now() > row.deadlineAt.getTime()) {
           row = await this.#write(row, { phase: 'compensating', reason: def.timeoutReason });
           continue;
         }

@@ -7,6 +7,13 @@ export interface SagaStep<S> {
   run(state: S, ctx: CallContext): Promise<Partial<S> | undefined>;
   /** Undoes the step; must be idempotent and safe even when the step never ran. */
   compensate?(state: S, ctx: CallContext): Promise<void>;
+  /**
+   * The point of no return: once this step succeeded, the saga deadline no longer turns it
+   * back, and the later steps (which must not fail for business reasons) are retried until
+   * they succeed. Without it, a step that ran but whose reply was lost past the deadline
+   * would be compensated although its effect cannot be undone (stock already sold).
+   */
+  pivot?: boolean;
 }
 
 /** `fail` compensates at once with a reason; `retry` tries again with backoff. */

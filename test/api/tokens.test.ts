@@ -137,9 +137,25 @@ describe('access tokens', () => {
     });
   }
 
-  test('a valid token for a user who does not exist is 401 on /users/me', async () => {
+  test('a valid token for a user who does not exist is 401 everywhere, and changes nothing', async () => {
     const ghost = await forge({ sub: Bun.randomUUIDv7() });
+    const headers = { authorization: `Bearer ${ghost}` };
     expectRejected(await meWith(`Bearer ${ghost}`));
+    expectRejected(await api.get('/accounts/me', { headers }));
+    expectRejected(await api.post('/accounts/me/deposits', { amountCents: 100 }, { headers }));
+    expectRejected(await api.post('/orders', { items: [{ sku: 'ANY-1', qty: 1 }] }, { headers }));
+    expectRejected(await api.get('/orders', { headers }));
+  });
+
+  test('the role comes from the account, not the token: a forged admin claim is not admin', async () => {
+    const forged = await forge({ sub: user.id, role: 'admin' });
+    const res = await api.put(
+      '/inventory/items/FORGED-ROLE-1',
+      { name: 'x', priceCents: 1, available: 1 },
+      { headers: { authorization: `Bearer ${forged}` } },
+    );
+    expect(res.status).toBe(403);
+    expect((await api.get('/inventory/items/FORGED-ROLE-1')).status).toBe(404);
   });
 
   test('a token carries no password or hash', () => {
