@@ -18,10 +18,13 @@ export function parseOrThrow<S extends Schema>(
 ): v.InferOutput<S> {
   const result = v.safeParse(schema, value);
   if (result.success) return result.output;
+  // Capped: a small hostile body must not buy a megabyte of error list.
   throw new AppError('validation', `The ${what} is not valid.`, {
-    errors: fieldErrors(result.issues),
+    errors: fieldErrors(result.issues).slice(0, maxFieldErrors),
   });
 }
+
+const maxFieldErrors = 20;
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const controlChars = /[\u0000-\u001f\u007f]/;

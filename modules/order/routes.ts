@@ -34,7 +34,10 @@ export function orderRoutes(api: Api): void {
       },
       400: { description: 'Invalid lines or Idempotency-Key.' },
       409: { description: 'The first request with this Idempotency-Key is still being processed.' },
-      422: { description: 'The Idempotency-Key was used with another body.' },
+      422: {
+        description:
+          'The Idempotency-Key was used with another body, or the total is over 2^53 - 1 cents.',
+      },
       429: {
         description: "Too many of the caller's orders are still pending.",
         headers: ['Retry-After'],

@@ -52,6 +52,8 @@ export function placeOrderSaga(deps: {
             ctx,
           )),
         compensate: async (s, ctx) => void (await payment.refund({ orderId: s.orderId }, ctx)),
+        // Paid for and reserved: from here the order can only be confirmed.
+        pivot: true,
       },
       {
         name: 'commit',

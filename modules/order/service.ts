@@ -124,6 +124,13 @@ export function createOrderService(
         unitPriceCents: prices.get(l.sku) ?? 0,
       }));
       const totalCents = lines.reduce((sum, l) => sum + l.qty * l.unitPriceCents, 0);
+      // Past 2^53 cents the total is no exact number and no charge can carry it.
+      if (!Number.isSafeInteger(totalCents)) {
+        throw new AppError(
+          'unprocessable',
+          'The order total is over the largest amount an account can hold; order fewer items.',
+        );
+      }
       const id = Bun.randomUUIDv7();
       const rejected = quote.unknown.length > 0;
       const at = now();
