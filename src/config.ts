@@ -1,179 +1,10 @@
 import { hostname } from 'node:os';
-import { type LogLevel, LogLevels } from './observability/log.ts';
+import type { LogLevel } from './observability/log.ts';
+import { type Option, options } from './options.ts';
+import { subjectPrefixPattern } from './transport/subjects.ts';
 
 /** A configuration mistake: one line for stderr, exit code 2. */
 export class ConfigError extends Error {}
-
-type Kind = 'int' | 'string' | 'bool' | 'list';
-
-interface Option {
-  /** Command-line flag, without `--`; absent for secrets, which come only from the environment. */
-  flag?: string;
-  env: string;
-  kind: Kind;
-  help: string;
-  default?: string;
-  min?: number;
-  max?: number;
-  choices?: readonly string[];
-}
-
-/** Every setting, its flag, its environment variable and its default: the one source of --help. */
-export const options = {
-  port: {
-    flag: 'port',
-    env: 'PORT',
-    kind: 'int',
-    min: 0,
-    max: 65535,
-    default: '3000',
-    help: 'HTTP port',
-  },
-  host: {
-    flag: 'host',
-    env: 'HOST',
-    kind: 'string',
-    default: '0.0.0.0',
-    help: 'HTTP listen address',
-  },
-  dataDir: {
-    flag: 'data-dir',
-    env: 'DATA_DIR',
-    kind: 'string',
-    default: './data',
-    help: 'where embedded Postgres keeps its files',
-  },
-  modules: {
-    flag: 'modules',
-    env: 'MODULES',
-    kind: 'list',
-    default: 'all',
-    help: 'modules this node hosts, comma-separated, or all',
-  },
-  databaseUrl: {
-    flag: 'database-url',
-    env: 'DATABASE_URL',
-    kind: 'string',
-    help: 'Postgres URL; without it, embedded PGlite in the data directory',
-  },
-  dbPoolSize: {
-    flag: 'db-pool-size',
-    env: 'DB_POOL_SIZE',
-    kind: 'int',
-    min: 1,
-    max: 200,
-    default: '10',
-    help: 'Postgres connections per database',
-  },
-  jwtSecret: {
-    env: 'JWT_SECRET',
-    kind: 'string',
-    help: 'HS256 key for access tokens, at least 32 characters',
-  },
-  adminEmail: {
-    env: 'ADMIN_EMAIL',
-    kind: 'string',
-    help: 'admin account ensured at start-up (with ADMIN_PASSWORD)',
-  },
-  adminPassword: {
-    env: 'ADMIN_PASSWORD',
-    kind: 'string',
-    help: 'password of that admin account, 8 to 128 characters',
-  },
-  logLevel: {
-    flag: 'log-level',
-    env: 'LOG_LEVEL',
-    kind: 'string',
-    default: 'info',
-    choices: Object.keys(LogLevels),
-    help: 'log threshold',
-  },
-  tokenTtlSeconds: {
-    flag: 'token-ttl-seconds',
-    env: 'TOKEN_TTL_SECONDS',
-    kind: 'int',
-    min: 60,
-    max: 86400,
-    default: '3600',
-    help: 'access token lifetime',
-  },
-  requestTimeoutMs: {
-    flag: 'request-timeout-ms',
-    env: 'REQUEST_TIMEOUT_MS',
-    kind: 'int',
-    min: 100,
-    max: 120000,
-    default: '5000',
-    help: 'deadline of each HTTP request',
-  },
-  sagaTimeoutMs: {
-    flag: 'saga-timeout-ms',
-    env: 'SAGA_TIMEOUT_MS',
-    kind: 'int',
-    min: 1000,
-    max: 3600000,
-    default: '60000',
-    help: 'an order still failing transiently after this is rejected',
-  },
-  maxPendingOrders: {
-    flag: 'max-pending-orders',
-    env: 'MAX_PENDING_ORDERS',
-    kind: 'int',
-    min: 1,
-    max: 10000,
-    default: '20',
-    help: 'PENDING orders a user may have at once',
-  },
-  signinMaxPerEmail: {
-    flag: 'signin-max-per-email',
-    env: 'SIGNIN_MAX_PER_EMAIL',
-    kind: 'int',
-    min: 1,
-    max: 1000000,
-    default: '10',
-    help: 'failed sign-ins per email per window',
-  },
-  signinMaxPerAddress: {
-    flag: 'signin-max-per-address',
-    env: 'SIGNIN_MAX_PER_ADDRESS',
-    kind: 'int',
-    min: 1,
-    max: 1000000,
-    default: '100',
-    help: 'failed sign-ins per client address per window',
-  },
-  signinWindowSeconds: {
-    flag: 'signin-window-seconds',
-    env: 'SIGNIN_WINDOW_SECONDS',
-    kind: 'int',
-    min: 1,
-    max: 86400,
-    default: '900',
-    help: 'window of the sign-in limits',
-  },
-  rateLimitPerMinute: {
-    flag: 'rate-limit-per-minute',
-    env: 'RATE_LIMIT_PER_MINUTE',
-    kind: 'int',
-    min: 0,
-    max: 10000000,
-    default: '0',
-    help: 'requests per client address per minute; 0 is off',
-  },
-  trustProxy: {
-    flag: 'trust-proxy',
-    env: 'TRUST_PROXY',
-    kind: 'bool',
-    default: 'false',
-    help: 'take the client address from Fly-Client-IP or X-Forwarded-For',
-  },
-  nodeId: {
-    flag: 'node-id',
-    env: 'NODE_ID',
-    kind: 'string',
-    help: 'name of this node in logs and saga leases',
-  },
-} as const satisfies Record<string, Option>;
 
 type Options = typeof options;
 type ValueOf<O extends Option> = O['kind'] extends 'int'
@@ -197,6 +28,9 @@ export type Config = {
   ephemeralSecret: boolean;
   jwtSecret: string;
   nodeId: string;
+  transport: 'local' | 'nats';
+  /** Whether this node serves HTTP, after the default for its module set. */
+  gateway: boolean;
 };
 
 const commands = ['serve', 'migrate', 'help', 'version'] as const;
@@ -278,6 +112,7 @@ export function parseConfig(
   if (pw !== undefined && (pw.length < 8 || pw.length > 128))
     throw new ConfigError('ADMIN_PASSWORD must be 8 to 128 characters');
   config.nodeId ??= `${hostname()}-${process.pid}`;
+  checkTopology(config as Config, knownModules);
   return config as Config;
 }
 
@@ -336,4 +171,29 @@ Flags and environment variables (a flag wins over its variable):
 ${rows.join('\n')}
   DATABASE_URL_<MODULE>                                      Postgres URL for one module, e.g. DATABASE_URL_ORDER
 `;
+}
+
+/** What a node is: its modules, its transport and whether it serves HTTP must fit together. */
+function checkTopology(config: Config, knownModules: readonly string[]): void {
+  const hostsAll = knownModules.every((m) => config.modules.includes(m));
+  config.gateway ??= hostsAll;
+  if (config.transport === 'local' && !hostsAll && config.command === 'serve') {
+    const missing = knownModules.filter((m) => !config.modules.includes(m));
+    throw new ConfigError(
+      `--transport=local cannot reach ${missing.join(', ')}, which this node does not host; host every module or use --transport=nats`,
+    );
+  }
+  if (!subjectPrefixPattern.test(config.subjectPrefix)) {
+    throw new ConfigError(
+      '--subject-prefix/SUBJECT_PREFIX must be dot-separated tokens of letters, digits, - and _',
+    );
+  }
+  if (config.transport === 'nats' && config.ephemeralSecret) {
+    throw new ConfigError(
+      '--transport=nats needs JWT_SECRET, the same on every node, so tokens verify everywhere',
+    );
+  }
+  if ((config.natsUser === undefined) !== (config.natsPassword === undefined)) {
+    throw new ConfigError('set both NATS_USER and NATS_PASSWORD, or neither');
+  }
 }

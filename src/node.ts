@@ -1,20 +1,21 @@
-import type { Server } from 'bun';
+import type { NatsConnection, Service } from 'nats';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
-import type { Contract } from './contract.ts';
 import { migrateModule } from './db/migrate.ts';
 import { DatabaseRegistry } from './db/registry.ts';
 import type { Database } from './db/types.ts';
-import { LocalEventSink } from './events/local-sink.ts';
-import { OutboxRelay } from './events/relay.ts';
-import { createGateway } from './gateway/app.ts';
-import { mountOps } from './gateway/ops.ts';
-import { cachedPrincipals } from './gateway/principals.ts';
-import type { ModuleDefinition, ModuleInstance, ModuleRuntime } from './module.ts';
+import type { NodeInfo } from './gateway/ops.ts';
+import { hostModules } from './host.ts';
+import { serveHttp } from './http.ts';
+import type { ModuleDefinition } from './module.ts';
 import { createLogger, type Logger } from './observability/log.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { discoverNodes } from './transport/discovery.ts';
 import { Dispatcher } from './transport/dispatcher.ts';
 import { callMetrics, deadline } from './transport/middleware.ts';
+import { NatsTransport } from './transport/nats.ts';
+import { connectNats, redactNats } from './transport/nats-connect.ts';
+import { hostModules as serveOverNats } from './transport/nats-host.ts';
 import { LocalTransport, Router } from './transport/router.ts';
 
 export interface RunningNode {
@@ -23,6 +24,8 @@ export interface RunningNode {
   log: Logger;
   stop(): Promise<void>;
 }
+
+export const VERSION: string = (await import('../package.json')).version;
 
 /** Opens the hosted modules' databases and applies their migrations. */
 export async function migrateAll(
@@ -56,126 +59,82 @@ export async function startNode(
     );
   }
   const metrics = createMetrics();
+  const nc: NatsConnection | undefined =
+    config.transport === 'nats' ? await connectNats(config) : undefined;
   const { dbs, byModule, hosted } = await migrateAll(config, defs, log);
   const dispatcher = new Dispatcher(log);
-  const router = new Router(dispatcher, new LocalTransport(dispatcher), [
+  const transport = nc
+    ? new NatsTransport(nc, config.subjectPrefix, clock)
+    : new LocalTransport(dispatcher);
+  const router = new Router(dispatcher, transport, [
     deadline,
-    callMetrics(metrics, dispatcher, 'local'),
+    callMetrics(metrics, dispatcher, transport.kind),
   ]);
-  const sink = new LocalEventSink(metrics);
-  const relays: OutboxRelay[] = [];
-  const instances: ModuleInstance<Contract>[] = [];
-
-  for (const def of hosted) {
-    const module = def.contract.name;
-    const database = byModule.get(module)!;
-    const relay = def.outbox
-      ? new OutboxRelay({
-          db: database.db,
-          table: def.outbox,
-          sink,
-          log: log.child({ module }),
-          clock,
-        })
-      : undefined;
-    if (relay) relays.push(relay);
-    const runtime: ModuleRuntime = {
-      db: database.db,
-      log: log.child({ module }),
-      clock,
-      metrics,
-      nodeId: config.nodeId,
-      client: (contract) => router.client(contract),
-      transaction: async (fn) => {
-        const result = await database.db.transaction(fn);
-        relay?.nudge();
-        return result;
-      },
-      settings: {
-        requestTimeoutMs: config.requestTimeoutMs,
-        adminEmail: config.adminEmail,
-        adminPassword: config.adminPassword,
-        maxPendingOrders: config.maxPendingOrders,
-        sagaTimeoutMs: config.sagaTimeoutMs,
-      },
-    };
-    const instance = def.create(runtime);
-    dispatcher.host(def.contract, instance.service);
-    if (def.inbox && instance.subscriptions?.length) {
-      sink.add({
-        module,
-        db: database.db,
-        inbox: def.inbox,
-        subscriptions: instance.subscriptions,
-      });
-    }
-    instances.push(instance as ModuleInstance<Contract>);
-  }
+  const { instances, relays } = hostModules({
+    config,
+    hosted,
+    byModule,
+    dispatcher,
+    router,
+    log,
+    metrics,
+    clock,
+  });
   for (const instance of instances) await instance.start?.();
   for (const relay of relays) relay.start();
+  const services: Service[] = nc
+    ? await serveOverNats({
+        nc,
+        dispatcher,
+        prefix: config.subjectPrefix,
+        version: VERSION,
+        nodeId: config.nodeId,
+        clock,
+        log,
+      })
+    : [];
 
   let shuttingDown = false;
-  const { app, routes } = createGateway({
+  const self = (): NodeInfo => ({
+    nodeId: config.nodeId,
+    version: VERSION,
+    modules: config.modules,
+    startedAt: new Date(startedAt).toISOString(),
+    uptimeSeconds: Math.round((clock.now() - startedAt) / 1000),
+  });
+  const server = serveHttp({
+    config,
+    defs,
     router,
     metrics,
     log,
     clock,
-    jwtSecret: config.jwtSecret,
-    tokenTtlSeconds: config.tokenTtlSeconds,
-    requestTimeoutMs: config.requestTimeoutMs,
-    bodyLimitBytes: 64 * 1024,
-    signIn: {
-      perEmail: config.signinMaxPerEmail,
-      perAddress: config.signinMaxPerAddress,
-      windowSeconds: config.signinWindowSeconds,
+    version: VERSION,
+    nodes: async () =>
+      nc ? discoverNodes(nc, config.subjectPrefix, self(), clock.now()) : [self()],
+    checks: {
+      shutdown: async () => (shuttingDown ? { ok: false, detail: 'shutting down' } : { ok: true }),
+      database: async () => {
+        await Promise.all((await dbs.all()).map((d) => d.ping()));
+        return { ok: true };
+      },
+      migrations: async () => ({ ok: true, detail: `${hosted.length} modules migrated` }),
+      ...(nc
+        ? {
+            nats: async () =>
+              nc.isClosed() ? { ok: false, detail: 'connection closed' } : { ok: true },
+          }
+        : {}),
     },
-    requestsPerMinute: config.rateLimitPerMinute,
-    trustProxy: config.trustProxy,
-    principal: principalOf(defs, router, clock),
-    mount: [
-      ...defs.flatMap((d) => (d.routes ? [d.routes] : [])),
-      (api) =>
-        mountOps(api, {
-          registry: metrics.registry,
-          version: VERSION,
-          routes: () => routes,
-          log,
-          nodes: async () => [
-            {
-              nodeId: config.nodeId,
-              version: VERSION,
-              modules: config.modules,
-              startedAt: new Date(startedAt).toISOString(),
-              uptimeSeconds: Math.round((clock.now() - startedAt) / 1000),
-            },
-          ],
-          checks: {
-            shutdown: async () =>
-              shuttingDown ? { ok: false, detail: 'shutting down' } : { ok: true },
-            database: async () => {
-              await Promise.all((await dbs.all()).map((d) => d.ping()));
-              return { ok: true };
-            },
-            migrations: async () => ({ ok: true, detail: `${hosted.length} modules migrated` }),
-          },
-        }),
-    ],
-  });
-
-  const server: Server<undefined> = Bun.serve({
-    port: config.port,
-    hostname: config.host,
-    // The gateway refuses bodies over 64 KiB itself, with a problem document; Bun's own 413 has none.
-    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-    fetch: (request, srv) => app.fetch(request, { server: srv }),
   });
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${server.port}`;
-  const databases = [...new Set([...byModule.values()].map((d) => d.describe))];
   log.info(`bunshop ${VERSION} listening on ${url}`, {
     port: server.port,
     modules: config.modules,
-    transport: 'local',
-    database: databases.join('; '),
+    gateway: config.gateway,
+    transport: config.transport,
+    ...(nc ? { nats: redactNats(config.natsUrl), subjectPrefix: config.subjectPrefix } : {}),
+    database: [...new Set([...byModule.values()].map((d) => d.describe))].join('; '),
   });
 
   let stopping: Promise<void> | undefined;
@@ -183,20 +142,16 @@ export async function startNode(
     stopping ??= (async () => {
       shuttingDown = true;
       log.info('shutting down: finishing in-flight requests');
+      // Leave the queue groups first, so other instances take new calls while this one drains.
+      await Promise.all(services.map((s) => s.stop()));
       await server.stop(false);
       for (const instance of instances) await instance.stop?.();
       await Promise.all(relays.map((r) => r.stop()));
+      await nc?.drain();
       await dbs.close();
       log.info('stopped');
     })();
     return stopping;
   };
   return { url, port: server.port ?? config.port, log, stop };
-}
-
-export const VERSION: string = (await import('../package.json')).version;
-
-function principalOf(defs: readonly ModuleDefinition[], router: Router, clock: Clock) {
-  const lookup = defs.find((d) => d.principal)?.principal?.(router);
-  return lookup ? cachedPrincipals(lookup, clock) : undefined;
 }

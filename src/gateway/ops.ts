@@ -22,6 +22,15 @@ export interface NodeInfo {
   modules: string[];
   startedAt: string;
   uptimeSeconds: number;
+  /** Per module action: requests served and errors answered, from NATS service stats. */
+  endpoints?: EndpointCount[];
+}
+
+export interface EndpointCount {
+  module: string;
+  action: string;
+  requests: number;
+  errors: number;
 }
 
 const nodeInfo = v.object({
@@ -30,6 +39,16 @@ const nodeInfo = v.object({
   modules: v.array(v.string()),
   startedAt: v.string(),
   uptimeSeconds: v.number(),
+  endpoints: v.optional(
+    v.array(
+      v.object({
+        module: v.string(),
+        action: v.string(),
+        requests: v.number(),
+        errors: v.number(),
+      }),
+    ),
+  ),
 });
 
 const docsPage = `<!doctype html>

@@ -31,7 +31,16 @@ describe('configuration', () => {
     expect(parse(['migrate']).command).toBe('migrate');
     expect(parse(['serve', '--help']).command).toBe('help');
     expect(parse(['--version']).command).toBe('version');
-    expect(parse(['--modules', 'order,payment']).modules).toEqual(['order', 'payment']);
+    const secret = { JWT_SECRET: 'x'.repeat(32) };
+    const orderNode = parse(['--modules', 'order,payment', '--transport=nats'], secret);
+    expect(orderNode.modules).toEqual(['order', 'payment']);
+    expect(orderNode.gateway).toBe(false);
+    expect(parse(['--modules', 'order', '--transport=nats', '--gateway'], secret).gateway).toBe(
+      true,
+    );
+    expect(parse(['--no-gateway']).gateway).toBe(false);
+    expect(parse([]).gateway).toBe(true);
+    expect(parse(['migrate', '--modules', 'order']).modules).toEqual(['order']);
     expect(parse([], { DATABASE_URL_ORDER: 'postgres://o/db' }).moduleDatabaseUrls).toEqual({
       order: 'postgres://o/db',
     });
@@ -68,6 +77,26 @@ describe('configuration', () => {
     ],
     ['an unknown command', ['explode'], {}, /unknown command explode/],
     ['a flag without its value', ['--port'], {}, /--port needs a value/],
+    [
+      'local transport without every module',
+      ['--modules', 'order'],
+      {},
+      /--transport=local cannot reach user, inventory, payment/,
+    ],
+    ['an unknown transport', ['--transport', 'grpc'], {}, /must be one of local, nats/],
+    [
+      'NATS without a shared JWT secret',
+      ['--transport', 'nats'],
+      {},
+      /--transport=nats needs JWT_SECRET/,
+    ],
+    [
+      'a subject prefix with a wildcard',
+      ['--subject-prefix', 'shop.>'],
+      {},
+      /--subject-prefix\/SUBJECT_PREFIX must be/,
+    ],
+    ['half the NATS user pair', [], { NATS_USER: 'svc' }, /both NATS_USER and NATS_PASSWORD/],
   ];
   for (const [what, argv, env, message] of bad) {
     test(`refuses ${what} with a message that says how to fix it`, () => {

@@ -1,0 +1,74 @@
+import type { Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import type { Contract } from './contract.ts';
+import type { Database } from './db/types.ts';
+import { LocalEventSink } from './events/local-sink.ts';
+import { OutboxRelay } from './events/relay.ts';
+import type { ModuleDefinition, ModuleInstance, ModuleRuntime } from './module.ts';
+import type { Logger } from './observability/log.ts';
+import type { Metrics } from './observability/metrics.ts';
+import type { Dispatcher } from './transport/dispatcher.ts';
+import type { Router } from './transport/router.ts';
+
+export interface HostedModules {
+  instances: ModuleInstance<Contract>[];
+  relays: OutboxRelay[];
+}
+
+/** Creates each hosted module with its runtime, registers it with the dispatcher, wires its events. */
+export function hostModules(o: {
+  config: Config;
+  hosted: readonly ModuleDefinition[];
+  byModule: Map<string, Database>;
+  dispatcher: Dispatcher;
+  router: Router;
+  log: Logger;
+  metrics: Metrics;
+  clock: Clock;
+}): HostedModules {
+  const { config, clock, metrics } = o;
+  const sink = new LocalEventSink(metrics);
+  const relays: OutboxRelay[] = [];
+  const instances: ModuleInstance<Contract>[] = [];
+  for (const def of o.hosted) {
+    const module = def.contract.name;
+    const database = o.byModule.get(module)!;
+    const log = o.log.child({ module });
+    const relay = def.outbox
+      ? new OutboxRelay({ db: database.db, table: def.outbox, sink, log, clock })
+      : undefined;
+    if (relay) relays.push(relay);
+    const runtime: ModuleRuntime = {
+      db: database.db,
+      log,
+      clock,
+      metrics,
+      nodeId: config.nodeId,
+      client: (contract) => o.router.client(contract),
+      transaction: async (fn) => {
+        const result = await database.db.transaction(fn);
+        relay?.nudge();
+        return result;
+      },
+      settings: {
+        requestTimeoutMs: config.requestTimeoutMs,
+        adminEmail: config.adminEmail,
+        adminPassword: config.adminPassword,
+        maxPendingOrders: config.maxPendingOrders,
+        sagaTimeoutMs: config.sagaTimeoutMs,
+      },
+    };
+    const instance = def.create(runtime);
+    o.dispatcher.host(def.contract, instance.service);
+    if (def.inbox && instance.subscriptions?.length) {
+      sink.add({
+        module,
+        db: database.db,
+        inbox: def.inbox,
+        subscriptions: instance.subscriptions,
+      });
+    }
+    instances.push(instance as ModuleInstance<Contract>);
+  }
+  return { instances, relays };
+}

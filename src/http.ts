@@ -1,0 +1,66 @@
+import type { Server } from 'bun';
+import type { Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import { createGateway } from './gateway/app.ts';
+import { mountOps, type NodeInfo, type ReadinessChecks } from './gateway/ops.ts';
+import { cachedPrincipals } from './gateway/principals.ts';
+import type { ModuleDefinition } from './module.ts';
+import type { Logger } from './observability/log.ts';
+import type { Metrics } from './observability/metrics.ts';
+import type { Router } from './transport/router.ts';
+
+/**
+ * Serves HTTP: the whole API on a gateway node; on other nodes only the operations
+ * routes (health, metrics), so every node can be probed and scraped.
+ */
+export function serveHttp(o: {
+  config: Config;
+  defs: readonly ModuleDefinition[];
+  router: Router;
+  metrics: Metrics;
+  log: Logger;
+  clock: Clock;
+  version: string;
+  checks: ReadinessChecks;
+  nodes: () => Promise<NodeInfo[]>;
+}): Server<undefined> {
+  const { config } = o;
+  const lookup = o.defs.find((d) => d.principal)?.principal?.(o.router);
+  const { app, routes } = createGateway({
+    router: o.router,
+    metrics: o.metrics,
+    log: o.log,
+    clock: o.clock,
+    jwtSecret: config.jwtSecret,
+    tokenTtlSeconds: config.tokenTtlSeconds,
+    requestTimeoutMs: config.requestTimeoutMs,
+    bodyLimitBytes: 64 * 1024,
+    signIn: {
+      perEmail: config.signinMaxPerEmail,
+      perAddress: config.signinMaxPerAddress,
+      windowSeconds: config.signinWindowSeconds,
+    },
+    requestsPerMinute: config.rateLimitPerMinute,
+    trustProxy: config.trustProxy,
+    principal: lookup ? cachedPrincipals(lookup, o.clock) : undefined,
+    mount: [
+      ...(config.gateway ? o.defs.flatMap((d) => (d.routes ? [d.routes] : [])) : []),
+      (api) =>
+        mountOps(api, {
+          registry: o.metrics.registry,
+          version: o.version,
+          routes: () => routes,
+          log: o.log,
+          nodes: o.nodes,
+          checks: o.checks,
+        }),
+    ],
+  });
+  return Bun.serve({
+    port: config.port,
+    hostname: config.host,
+    // The gateway refuses bodies over 64 KiB itself, with a problem document; Bun's own 413 has none.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+    fetch: (request, srv) => app.fetch(request, { server: srv }),
+  });
+}

@@ -1,0 +1,63 @@
+import { ErrorCode, headers, type NatsConnection, NatsError, ServiceError } from 'nats';
+import type { Clock } from '../clock.ts';
+import { AppError } from '../errors.ts';
+import { actionSubject } from './subjects.ts';
+import type { Call, Transport } from './types.ts';
+import { decodeBody, encodeBody, errorFromWire, wireHeaders } from './wire.ts';
+
+/**
+ * Calls modules on other nodes with NATS request/reply. The reply wait is the call's
+ * remaining deadline; "no responders" fails at once as `unavailable`, never as a timeout.
+ * A timeout does not prove the action did not run: only idempotent actions are retried.
+ */
+export class NatsTransport implements Transport {
+  readonly kind = 'nats';
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly prefix: string,
+    private readonly clock: Clock,
+  ) {}
+
+  async send(call: Call): Promise<unknown> {
+    const timeout = call.ctx.deadline - this.clock.now();
+    if (timeout <= 0) throw new AppError('deadline_exceeded', 'The request deadline passed.');
+    const h = headers();
+    h.set(wireHeaders.deadline, String(call.ctx.deadline));
+    h.set(wireHeaders.requestId, call.ctx.requestId);
+    h.set(wireHeaders.caller, JSON.stringify(call.ctx.caller));
+    let reply: Awaited<ReturnType<NatsConnection['request']>>;
+    try {
+      reply = await this.nc.request(
+        actionSubject(this.prefix, call.module, call.action),
+        encodeBody(call.input),
+        {
+          timeout,
+          headers: h,
+        },
+      );
+    } catch (err) {
+      throw transportError(err, call.module);
+    }
+    if (ServiceError.isServiceError(reply)) throw errorFromWire(decodeBody(reply.data));
+    return decodeBody(reply.data);
+  }
+}
+
+function transportError(err: unknown, module: string): AppError {
+  if (err instanceof NatsError) {
+    if (err.code === ErrorCode.NoResponders) {
+      return new AppError('unavailable', `The ${module} module has no running instance.`, {
+        retryAfter: 1,
+      });
+    }
+    if (err.code === ErrorCode.Timeout) {
+      return new AppError('deadline_exceeded', `The ${module} module did not answer in time.`, {
+        retryAfter: 1,
+      });
+    }
+  }
+  return new AppError('unavailable', `The ${module} module could not be reached.`, {
+    retryAfter: 1,
+  });
+}
