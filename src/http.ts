@@ -1,9 +1,11 @@
 import type { Server } from 'bun';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
+import { AppError } from './errors.ts';
 import { createGateway } from './gateway/app.ts';
 import { mountOps, type NodeInfo, type ReadinessChecks } from './gateway/ops.ts';
 import { cachedPrincipals } from './gateway/principals.ts';
+import { problemResponse } from './gateway/problem.ts';
 import type { ModuleDefinition } from './module.ts';
 import type { Logger } from './observability/log.ts';
 import type { Metrics } from './observability/metrics.ts';
@@ -14,6 +16,7 @@ import type { Router } from './transport/router.ts';
  * routes (health, metrics), so every node can be probed and scraped.
  */
 export function serveHttp(o: {
+  server: Server<undefined>;
   config: Config;
   defs: readonly ModuleDefinition[];
   router: Router;
@@ -56,11 +59,26 @@ export function serveHttp(o: {
         }),
     ],
   });
+  o.server.reload({ fetch: (request, srv) => app.fetch(request, { server: srv }) });
+  return o.server;
+}
+
+/**
+ * Binds the port at once, before migrations and connections: while the node starts,
+ * liveness answers 200 and everything else 503, so orchestrators can tell "starting" from "dead".
+ */
+export function listenEarly(config: Config): Server<undefined> {
+  const starting = new AppError('unavailable', 'This node is starting; try again shortly.', {
+    retryAfter: 1,
+  });
   return Bun.serve({
     port: config.port,
     hostname: config.host,
     // The gateway refuses bodies over 64 KiB itself, with a problem document; Bun's own 413 has none.
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-    fetch: (request, srv) => app.fetch(request, { server: srv }),
+    fetch: (request) =>
+      new URL(request.url).pathname === '/health/live'
+        ? Response.json({ status: 'starting' })
+        : problemResponse(starting),
   });
 }

@@ -6,7 +6,7 @@ import { DatabaseRegistry } from './db/registry.ts';
 import type { Database } from './db/types.ts';
 import type { NodeInfo } from './gateway/ops.ts';
 import { hostModules } from './host.ts';
-import { serveHttp } from './http.ts';
+import { listenEarly, serveHttp } from './http.ts';
 import type { ModuleDefinition } from './module.ts';
 import { createLogger, type Logger } from './observability/log.ts';
 import { createMetrics } from './observability/metrics.ts';
@@ -59,6 +59,7 @@ export async function startNode(
     );
   }
   const metrics = createMetrics();
+  const early = listenEarly(config);
   const nc: NatsConnection | undefined =
     config.transport === 'nats' ? await connectNats(config) : undefined;
   const { dbs, byModule, hosted } = await migrateAll(config, defs, log);
@@ -103,6 +104,7 @@ export async function startNode(
     uptimeSeconds: Math.round((clock.now() - startedAt) / 1000),
   });
   const server = serveHttp({
+    server: early,
     config,
     defs,
     router,

@@ -56,6 +56,7 @@ export const plainText = (min: number, max: number) =>
     ),
     v.check((s) => s.isWellFormed(), 'must be well-formed Unicode'),
     v.check((s) => !controlChars.test(s), 'must not contain control characters'),
+    v.check((s) => min === 0 || s.trim().length > 0, 'must not be blank'),
   );
 
 /** Integer within bounds, and never a string, a fraction or a float past 2^53. */

@@ -2,7 +2,8 @@ import * as v from 'valibot';
 import { action, defineContract } from '../../src/contract.ts';
 import { integer, plainText, uuid } from '../../src/validation.ts';
 
-export const skuPattern = /^[A-Za-z0-9._-]{1,64}$/;
+// "." and ".." match the character class but cannot be addressed: URLs are dot-normalised.
+export const skuPattern = /^(?!\.\.?$)[A-Za-z0-9._-]{1,64}$/;
 export const sku = v.pipe(
   v.string('must be a string'),
   v.regex(skuPattern, 'must match ^[A-Za-z0-9._-]{1,64}$'),

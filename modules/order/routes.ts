@@ -85,7 +85,8 @@ export function orderRoutes(api: Api): void {
       404: { description: 'Absent or not visible.' },
     },
     handle: async ({ ctx, param }) => {
-      const id = param('id');
+      // UUIDs are case-insensitive (RFC 9562); ids are stored lower-case.
+      const id = param('id').toLowerCase();
       if (!isUuid(id)) throw new AppError('not_found', 'No such order.');
       return json(await orders.getOrder({ id }, ctx));
     },

@@ -104,11 +104,11 @@ export function createPaymentService(rt: ModuleRuntime): ServiceOf<typeof paymen
             .for('update');
           return existing!.status;
         }
-        const balance = await post(
-          tx,
-          { userId, kind: 'charge', amountCents: -amountCents, orderId },
-          now,
-        );
+        // A free order moves no money, so it writes no ledger entry (charges are negative).
+        const balance =
+          amountCents === 0
+            ? 0
+            : await post(tx, { userId, kind: 'charge', amountCents: -amountCents, orderId }, now);
         const outcome = balance === undefined ? 'rejected' : 'charged';
         await tx
           .update(orderPayments)
@@ -138,11 +138,13 @@ export function createPaymentService(rt: ModuleRuntime): ServiceOf<typeof paymen
           .for('update');
         const row = existing!;
         if (row.status === 'charged' && row.userId) {
-          await post(
-            tx,
-            { userId: row.userId, kind: 'refund', amountCents: row.amountCents, orderId },
-            now,
-          );
+          if (row.amountCents > 0) {
+            await post(
+              tx,
+              { userId: row.userId, kind: 'refund', amountCents: row.amountCents, orderId },
+              now,
+            );
+          }
           await tx
             .update(orderPayments)
             .set({ status: 'refunded', updatedAt: now() })

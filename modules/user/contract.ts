@@ -7,7 +7,7 @@ export const role = v.picklist(['customer', 'admin']);
 export const email = v.pipe(
   v.string('must be a string'),
   v.maxLength(254, 'must be at most 254 characters'),
-  v.email('must be a valid email address'),
+  v.rfcEmail('must be a valid email address'),
 );
 
 export const password = v.pipe(

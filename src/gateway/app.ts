@@ -68,7 +68,9 @@ export function createGateway(o: GatewayOptions) {
     c.set('address', clientAddress(c.req.raw, c.env, o.trustProxy));
     await next();
     c.res.headers.set('x-request-id', requestId);
-    const labels = { method: c.req.method, route: c.get('route'), status: String(c.res.status) };
+    // Templates as API.md and the OpenAPI document write them: /orders/{id}.
+    const route = c.get('route').replace(/:([A-Za-z]+)/g, '{$1}');
+    const labels = { method: c.req.method, route, status: String(c.res.status) };
     o.metrics.httpRequests.inc(labels);
     o.metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);
   });

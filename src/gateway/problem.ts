@@ -30,12 +30,14 @@ export function problemResponse(
   };
   if (err.details.reason) body.reason = err.details.reason;
   if (err.details.errors) body.errors = err.details.errors;
+  // Every validation failure carries errors[], even one about the body as a whole (path "").
+  else if (err.code === 'validation') body.errors = [{ path: '', message: err.message }];
   const headers: Record<string, string> = {
     'content-type': 'application/problem+json',
     'cache-control': 'no-store',
     ...extraHeaders,
   };
-  if (err.code === 'unauthorized') headers['www-authenticate'] = 'Bearer realm="bunshop"';
+  if (err.code === 'unauthorized') headers['www-authenticate'] = 'Bearer';
   if (status === 429 || status === 503) {
     headers['retry-after'] = String(Math.max(1, Math.ceil(err.details.retryAfter ?? 1)));
   }

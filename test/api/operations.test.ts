@@ -54,7 +54,7 @@ describe('metrics', () => {
   };
 
   test('http_requests_total is labelled by the route template, never the raw path', async () => {
-    const labels = { method: 'GET', route: '/orders/:id', status: '404' };
+    const labels = { method: 'GET', route: '/orders/{id}', status: '404' };
     const before = series(await scrape(), 'http_requests_total', labels);
     for (const id of [...ids, ids[0]!]) {
       expect((await api.get(`/orders/${id}`, { token: user.token })).status).toBe(404);
@@ -77,7 +77,7 @@ describe('metrics', () => {
     expect(
       series(text, 'http_requests_total', {
         method: 'PATCH',
-        route: '/inventory/items/:sku',
+        route: '/inventory/items/{sku}',
         status: '405',
       }),
     ).toBeGreaterThanOrEqual(1);

@@ -22,7 +22,11 @@ const uniqueEmail = (prefix = 'user') =>
 /** An address of exactly `length` characters whose local part starts with a unique tag. */
 function emailOfLength(length: number): string {
   const local = `len${Date.now().toString(36)}${seq++}`.padEnd(64, 'a');
-  return `${local}@${'b'.repeat(length - local.length - 5)}.com`;
+  // DNS labels are at most 63 characters, so a long domain is several labels.
+  const domain = Array.from({ length: length - local.length - 5 }, (_, i) =>
+    i % 63 === 62 ? '.' : 'b',
+  ).join('');
+  return `${local}@${domain}.com`;
 }
 
 /** A success body must never carry the password, a hash or a field naming either. */
@@ -112,7 +116,7 @@ describe('POST /users', () => {
       expect(isProblem(res, 400)).toBe(true);
       expect(res.body.type).toBe('urn:bunshop:problem:validation');
       // NUL and lone surrogates may be refused while reading the body, before any field is seen.
-      if (!bodyLevel.includes(name) || res.body.errors) expect(fieldPaths(res)).toContain(path);
+      if (!bodyLevel.includes(name)) expect(fieldPaths(res)).toContain(path);
       for (const e of res.body.errors ?? []) expect(typeof e.message).toBe('string');
       // Nothing was created: a valid sign-up with the same email still succeeds.
       if (typeof body.email === 'string' && path !== 'email') {
