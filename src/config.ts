@@ -84,7 +84,12 @@ export function parseConfig(
     config[key] = value === undefined ? undefined : convert(opt, value);
   }
   const modules = config.modules as string[];
-  config.modules = modules.length === 1 && modules[0] === 'all' ? [...knownModules] : modules;
+  config.modules =
+    modules[0] === 'all' && modules.length === 1
+      ? [...knownModules]
+      : modules[0] === 'none' && modules.length === 1
+        ? []
+        : modules;
   for (const m of config.modules as string[]) {
     if (!knownModules.includes(m))
       throw new ConfigError(

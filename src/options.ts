@@ -44,7 +44,7 @@ export const options = {
     env: 'MODULES',
     kind: 'list',
     default: 'all',
-    help: 'modules this node hosts, comma-separated, or all',
+    help: 'modules this node hosts, comma-separated, or all, or none (a gateway only)',
   },
   databaseUrl: {
     flag: 'database-url',

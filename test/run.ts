@@ -3,12 +3,14 @@
  *
  * - unit suites need no server;
  * - API and recovery suites run against embedded PGlite, then against Postgres
- *   (a fresh database per suite on TEST_POSTGRES_URL, default postgres://root@127.0.0.1:5432/test).
+ *   (a fresh database per suite on TEST_POSTGRES_URL, default postgres://root@127.0.0.1:5432/test);
+ * - the API suites once more against six processes talking over NATS (Postgres and NATS needed).
  *
- * Without a reachable Postgres the Postgres pass is skipped with a loud banner; with CI=true
+ * Without a reachable server a pass is skipped with a loud banner; with CI=true
  * a skipped pass counts as a failure, since CI provides the server.
  */
 import { postgresReachable } from './support/database.ts';
+import { natsReachable } from './support/nats.ts';
 
 interface Pass {
   name: string;
@@ -36,16 +38,26 @@ let passed = 0;
 let failed = 0;
 const skipped: string[] = [];
 
-if (await postgresReachable()) {
+const postgres = await postgresReachable();
+if (postgres) {
   passes.push({
     name: 'api on Postgres',
     paths: databaseSuites,
-    env: { BUNSHOP_TEST_DB: 'postgres' },
+    env: { ...fromSource, BUNSHOP_TEST_DB: 'postgres' },
   });
 } else {
   skipped.push('api on Postgres (no Postgres at TEST_POSTGRES_URL or 127.0.0.1:5432)');
 }
-
+// The same API suite against six processes (gateway, user, inventory, payment, two order nodes) over NATS.
+if (postgres && (await natsReachable())) {
+  passes.push({
+    name: 'api over NATS, one module per process, on Postgres',
+    paths: ['test/api'],
+    env: { ...fromSource, BUNSHOP_TEST_DB: 'postgres', BUNSHOP_TEST_TOPOLOGY: 'nats' },
+  });
+} else {
+  skipped.push('api over NATS (needs Postgres and a NATS server at NATS_URL or 127.0.0.1:4222)');
+}
 // With BUNSHOP_BIN (set by .ci/run after `npm run build`), the same suites run once more against
 // the compiled binary, each started alone in an empty directory.
 if (binary) {

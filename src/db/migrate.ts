@@ -9,15 +9,16 @@ export interface Migration {
 
 const breakpoint = '--> statement-breakpoint';
 
-const bootstrap = `
-CREATE SCHEMA IF NOT EXISTS bunshop;
-CREATE TABLE IF NOT EXISTS bunshop.migrations (
-  module text NOT NULL,
-  tag text NOT NULL,
-  hash text NOT NULL,
-  applied_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (module, tag)
-);`;
+const bootstrap = [
+  'CREATE SCHEMA IF NOT EXISTS bunshop',
+  `CREATE TABLE IF NOT EXISTS bunshop.migrations (
+    module text NOT NULL,
+    tag text NOT NULL,
+    hash text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (module, tag)
+  )`,
+];
 
 function hashOf(text: string): string {
   return new Bun.CryptoHasher('sha256').update(text).digest('hex');
@@ -32,7 +33,11 @@ export async function migrateModule(
   module: string,
   migrations: readonly Migration[],
 ): Promise<string[]> {
-  await database.exec(bootstrap);
+  // Nodes starting together race on CREATE SCHEMA IF NOT EXISTS; a lock makes them take turns.
+  await database.db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('bunshop.migrate'))`);
+    for (const statement of bootstrap) await tx.execute(sql.raw(statement));
+  });
   const applied: string[] = [];
   for (const migration of migrations) {
     const done = await database.db.transaction(async (tx) => {

@@ -6,6 +6,7 @@ import { allModules } from '../../src/main.ts';
 import { startNode } from '../../src/node.ts';
 import { createDatabase, testDb } from './database.ts';
 import { spawnNode } from './process.ts';
+import { startTopology } from './topology.ts';
 
 export const jwtSecret = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 export const admin = { email: 'admin@example.com', password: 'admin-password-1' };
@@ -33,6 +34,21 @@ export async function startTarget(env: Record<string, string> = {}): Promise<Tar
     ...(pg ? { DATABASE_URL: pg.url } : { DATA_DIR: dataDir! }),
     ...env,
   };
+  if (process.env.BUNSHOP_TEST_TOPOLOGY === 'nats') {
+    if (!pg)
+      throw new Error(
+        'the NATS topology needs BUNSHOP_TEST_DB=postgres: its nodes share one database',
+      );
+    const topology = await startTopology({ ...settings, LOG_LEVEL: 'info' });
+    return {
+      baseUrl: topology.gateway.baseUrl,
+      databaseUrl: pg.url,
+      async stop() {
+        await topology.stop();
+        await pg.drop();
+      },
+    };
+  }
   if (process.env.BUNSHOP_BIN) return startBinary(settings, pg, dataDir);
   const config = parseConfig(
     ['--port', '0', '--host', '127.0.0.1'],
