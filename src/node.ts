@@ -82,7 +82,10 @@ export async function startNode(
     clock,
   });
   for (const instance of instances) await instance.start?.();
-  for (const relay of relays) relay.start();
+  // Across nodes, events need the JetStream relay (not built yet): until then they stay in the
+  // outbox, unpublished, rather than being marked delivered to subscribers that never saw them.
+  if (nc) log.warn('events stay in the outbox in NATS mode until the JetStream relay exists');
+  else for (const relay of relays) relay.start();
   const services: Service[] = nc
     ? await serveOverNats({
         nc,
