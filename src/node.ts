@@ -9,7 +9,8 @@ import { hostModules } from './host.ts';
 import { listenEarly, serveHttp } from './http.ts';
 import type { ModuleDefinition } from './module.ts';
 import { createLogger, type Logger } from './observability/log.ts';
-import { createMetrics } from './observability/metrics.ts';
+import { breakerLevels, createMetrics } from './observability/metrics.ts';
+import { resilience } from './resilience/index.ts';
 import { discoverNodes } from './transport/discovery.ts';
 import { Dispatcher } from './transport/dispatcher.ts';
 import { callMetrics, deadline } from './transport/middleware.ts';
@@ -67,9 +68,17 @@ export async function startNode(
   const transport = nc
     ? new NatsTransport(nc, config.subjectPrefix, clock)
     : new LocalTransport(dispatcher);
+  // After the metrics: a call is counted once, with the outcome its caller saw.
+  const guard = resilience({
+    isRemote: (module) => !dispatcher.hosts(module),
+    log,
+    clock,
+    onBreakerChange: (module, state) => metrics.breakerState.set({ module }, breakerLevels[state]),
+  });
   const router = new Router(dispatcher, transport, [
     deadline,
     callMetrics(metrics, dispatcher, transport.kind),
+    guard,
   ]);
   const { instances, relays } = hostModules({
     config,

@@ -52,7 +52,7 @@ if (postgres) {
 if (postgres && (await natsReachable())) {
   passes.push({
     name: 'api over NATS, one module per process, on Postgres',
-    paths: ['test/api'],
+    paths: ['test/api', 'test/topology'],
     env: { ...fromSource, BUNSHOP_TEST_DB: 'postgres', BUNSHOP_TEST_TOPOLOGY: 'nats' },
   });
 } else {

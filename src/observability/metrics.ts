@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** One registry per process; every metric bunshop exposes is created here. */
 export function createMetrics() {
@@ -35,7 +35,23 @@ export function createMetrics() {
     labelNames: ['event', 'module', 'outcome'] as const,
     registers: [registry],
   });
-  return { registry, httpRequests, httpDuration, moduleCalls, sagaOutcomes, eventDeliveries };
+  const breakerState = new Gauge({
+    name: 'circuit_breaker_state',
+    help: 'Circuit breaker per target module: 0 closed, 1 half-open, 2 open.',
+    labelNames: ['module'] as const,
+    registers: [registry],
+  });
+  return {
+    registry,
+    httpRequests,
+    httpDuration,
+    moduleCalls,
+    sagaOutcomes,
+    eventDeliveries,
+    breakerState,
+  };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+export const breakerLevels = { closed: 0, 'half-open': 1, open: 2 } as const;

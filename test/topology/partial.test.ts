@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Client, client, isProblem } from '../support/client.ts';
+import { createDatabase } from '../support/database.ts';
+import { type NodeProcess, spawnNode } from '../support/process.ts';
+import { admin, jwtSecret } from '../support/target.ts';
+
+/** A deployment where the inventory module has no running instance at all. */
+const prefix = `p${Date.now().toString(36)}`;
+const cwd = mkdtempSync(join(tmpdir(), 'bunshop-partial-'));
+let db: Awaited<ReturnType<typeof createDatabase>>;
+const nodes: NodeProcess[] = [];
+let api: Client;
+
+beforeAll(async () => {
+  db = await createDatabase();
+  const env = {
+    DATABASE_URL: db.url,
+    JWT_SECRET: jwtSecret,
+    ADMIN_EMAIL: admin.email,
+    ADMIN_PASSWORD: admin.password,
+    TRANSPORT: 'nats',
+    SUBJECT_PREFIX: prefix,
+  };
+  nodes.push(await spawnNode({ ...env, MODULES: 'user', NODE_ID: `${prefix}-user` }, 60_000, cwd));
+  nodes.push(
+    await spawnNode(
+      { ...env, MODULES: 'none', GATEWAY: 'true', NODE_ID: `${prefix}-gw` },
+      60_000,
+      cwd,
+    ),
+  );
+  api = client(nodes[1]!.baseUrl);
+}, 90_000);
+
+afterAll(async () => {
+  for (const n of nodes) n.proc.kill('SIGTERM');
+  await Promise.all(nodes.map((n) => n.exited));
+  await db?.drop();
+  rmSync(cwd, { recursive: true, force: true });
+});
+
+test('a module with no instance answers 503 with Retry-After, and its breaker opens', async () => {
+  const first = await api.get('/inventory/items/ANY-1');
+  expect(isProblem(first, 503)).toBe(true);
+  expect(first.headers.get('retry-after')).toMatch(/^\d+$/);
+  expect(first.body.type).toBe('urn:bunshop:problem:unavailable');
+  for (let i = 0; i < 8; i++) expect((await api.get('/inventory/items')).status).toBe(503);
+  const metrics = await api.get('/metrics');
+  expect(metrics.text).toMatch(/circuit_breaker_state\{module="inventory"\} 2/);
+  // A hosted module is unaffected: sign-up and sign-in go through the user node.
+  const user = await api.newUser('partial');
+  expect((await api.get('/users/me', { token: user.token })).body.id).toBe(user.id);
+});
+
+test('/admin/nodes lists the live nodes and what each hosts', async () => {
+  const token = await api.adminToken();
+  const res = await api.get('/admin/nodes', { token });
+  expect(res.status).toBe(200);
+  const byId = new Map<
+    string,
+    { modules: string[]; endpoints?: { action: string; requests: number }[] }
+  >(res.body.nodes.map((n: { nodeId: string }) => [n.nodeId, n]));
+  expect(byId.get(`${prefix}-user`)?.modules).toEqual(['user']);
+  expect(byId.get(`${prefix}-gw`)?.modules).toEqual([]);
+  const signIns = byId.get(`${prefix}-user`)?.endpoints?.find((e) => e.action === 'authenticate');
+  expect(signIns?.requests).toBeGreaterThan(0);
+  expect(
+    (await api.get('/admin/nodes', { token: (await api.newUser('nodes')).token })).status,
+  ).toBe(403);
+});
