@@ -2,8 +2,9 @@ import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Contract } from './contract.ts';
 import type { Database } from './db/types.ts';
-import { LocalEventSink } from './events/local-sink.ts';
+import type { Subscriber } from './events/local-sink.ts';
 import { OutboxRelay } from './events/relay.ts';
+import type { EventSink } from './events/types.ts';
 import type { ModuleDefinition, ModuleInstance, ModuleRuntime } from './module.ts';
 import type { Logger } from './observability/log.ts';
 import type { Metrics } from './observability/metrics.ts';
@@ -13,6 +14,8 @@ import type { Router } from './transport/router.ts';
 export interface HostedModules {
   instances: ModuleInstance<Contract>[];
   relays: OutboxRelay[];
+  /** Hosted modules that handle other modules' events. */
+  subscribers: Subscriber[];
 }
 
 /** Creates each hosted module with its runtime, registers it with the dispatcher, wires its events. */
@@ -25,10 +28,12 @@ export function hostModules(o: {
   log: Logger;
   metrics: Metrics;
   clock: Clock;
+  /** Where relays deliver committed events: in-process subscribers, or JetStream. */
+  sink: EventSink;
 }): HostedModules {
-  const { config, clock, metrics } = o;
-  const sink = new LocalEventSink(metrics);
+  const { config, clock, metrics, sink } = o;
   const relays: OutboxRelay[] = [];
+  const subscribers: Subscriber[] = [];
   const instances: ModuleInstance<Contract>[] = [];
   for (const def of o.hosted) {
     const module = def.contract.name;
@@ -61,7 +66,7 @@ export function hostModules(o: {
     const instance = def.create(runtime);
     o.dispatcher.host(def.contract, instance.service);
     if (def.inbox && instance.subscriptions?.length) {
-      sink.add({
+      subscribers.push({
         module,
         db: database.db,
         inbox: def.inbox,
@@ -70,5 +75,5 @@ export function hostModules(o: {
     }
     instances.push(instance as ModuleInstance<Contract>);
   }
-  return { instances, relays };
+  return { instances, relays, subscribers };
 }

@@ -4,6 +4,8 @@ import type { Config } from './config.ts';
 import { migrateModule } from './db/migrate.ts';
 import { DatabaseRegistry } from './db/registry.ts';
 import type { Database } from './db/types.ts';
+import { consumeEvents, ensureStream, JetStreamSink } from './events/jetstream.ts';
+import { LocalEventSink } from './events/local-sink.ts';
 import type { NodeInfo } from './gateway/ops.ts';
 import { hostModules } from './host.ts';
 import { listenEarly, serveHttp } from './http.ts';
@@ -80,7 +82,9 @@ export async function startNode(
     callMetrics(metrics, dispatcher, transport.kind),
     guard,
   ]);
-  const { instances, relays } = hostModules({
+  const sink = nc ? new JetStreamSink(nc, config.subjectPrefix) : new LocalEventSink(metrics);
+  const { instances, relays, subscribers } = hostModules({
+    sink,
     config,
     hosted,
     byModule,
@@ -91,10 +95,18 @@ export async function startNode(
     clock,
   });
   for (const instance of instances) await instance.start?.();
-  // Across nodes, events need the JetStream relay (not built yet): until then they stay in the
-  // outbox, unpublished, rather than being marked delivered to subscribers that never saw them.
-  if (nc) log.warn('events stay in the outbox in NATS mode until the JetStream relay exists');
-  else for (const relay of relays) relay.start();
+  const stopConsumers: (() => void)[] = [];
+  if (nc) {
+    await ensureStream(nc, config.subjectPrefix);
+    for (const subscriber of subscribers) {
+      stopConsumers.push(
+        await consumeEvents({ nc, prefix: config.subjectPrefix, subscriber, log, metrics }),
+      );
+    }
+  } else {
+    for (const subscriber of subscribers) (sink as LocalEventSink).add(subscriber);
+  }
+  for (const relay of relays) relay.start();
   const services: Service[] = nc
     ? await serveOverNats({
         nc,
@@ -159,6 +171,7 @@ export async function startNode(
       // Leave the queue groups first, so other instances take new calls while this one drains.
       await Promise.all(services.map((s) => s.stop()));
       await server.stop(false);
+      for (const stopConsumer of stopConsumers) stopConsumer();
       for (const instance of instances) await instance.stop?.();
       await Promise.all(relays.map((r) => r.stop()));
       await nc?.drain();

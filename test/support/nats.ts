@@ -11,3 +11,14 @@ export async function natsReachable(): Promise<boolean> {
     return false;
   }
 }
+
+/** Deletes the JetStream stream a test deployment with this subject prefix created. */
+export async function deleteEventStream(prefix: string): Promise<void> {
+  const nc = await connect({ servers: natsUrl, timeout: 3_000, reconnect: false });
+  try {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.delete(`${prefix.replaceAll('.', '_')}_events`).catch(() => false);
+  } finally {
+    await nc.close();
+  }
+}

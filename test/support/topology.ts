@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deleteEventStream } from './nats.ts';
 import { type NodeProcess, spawnNode } from './process.ts';
 
 /** The five-node topology of the README, plus a second order node: each its own process. */
@@ -13,6 +14,7 @@ export const roles = [
 ] as const;
 
 export interface Topology {
+  prefix: string;
   gateway: NodeProcess;
   nodes: Map<string, NodeProcess>;
   stop(): Promise<void>;
@@ -33,7 +35,7 @@ export async function startTopology(settings: Record<string, string>): Promise<T
         spawnNode({ ...common, MODULES: r.modules, NODE_ID: `${prefix}-${r.id}` }, 60_000, cwd),
       ),
     );
-    roles.forEach((r, i) => nodes.set(r.id, started[i]!));
+    for (const [i, r] of roles.entries()) nodes.set(r.id, started[i]!);
     const gateway = await spawnNode(
       { ...common, MODULES: 'none', GATEWAY: 'true', NODE_ID: `${prefix}-gateway` },
       60_000,
@@ -41,11 +43,13 @@ export async function startTopology(settings: Record<string, string>): Promise<T
     );
     nodes.set('gateway', gateway);
     return {
+      prefix,
       gateway,
       nodes,
       async stop() {
         for (const node of nodes.values()) node.proc.kill('SIGTERM');
         await Promise.all([...nodes.values()].map((n) => n.exited));
+        await deleteEventStream(prefix);
         rmSync(cwd, { recursive: true, force: true });
       },
     };

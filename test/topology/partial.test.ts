@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Client, client, isProblem } from '../support/client.ts';
 import { createDatabase } from '../support/database.ts';
+import { deleteEventStream } from '../support/nats.ts';
 import { type NodeProcess, spawnNode } from '../support/process.ts';
 import { admin, jwtSecret } from '../support/target.ts';
 
@@ -39,6 +40,7 @@ afterAll(async () => {
   for (const n of nodes) n.proc.kill('SIGTERM');
   await Promise.all(nodes.map((n) => n.exited));
   await db?.drop();
+  await deleteEventStream(prefix);
   rmSync(cwd, { recursive: true, force: true });
 });
 
