@@ -29,7 +29,9 @@ export function eventNames(prefix: string) {
 /** Creates the event stream if it is missing; every node may call this at start-up. */
 export async function ensureStream(nc: NatsConnection, prefix: string): Promise<void> {
   const names = eventNames(prefix);
-  const jsm = await nc.jetstreamManager();
+  const jsm = await nc.jetstreamManager().catch((err) => {
+    throw new Error(`NATS JetStream is not available (run nats-server with -js): ${err?.message ?? err}`);
+  });
   const config = {
     name: names.stream,
     subjects: [`${prefix}.evt.>`],
