@@ -20,7 +20,7 @@ export type Config = {
     ? ValueOf<Options[K]>
     : ValueOf<Options[K]> | undefined;
 } & {
-  command: 'serve' | 'migrate' | 'help' | 'version';
+  command: 'serve' | 'migrate' | 'nodes' | 'help' | 'version';
   /** DATABASE_URL_<MODULE> overrides, by module. */
   moduleDatabaseUrls: Record<string, string>;
   logLevel: LogLevel;
@@ -33,7 +33,7 @@ export type Config = {
   gateway: boolean;
 };
 
-const commands = ['serve', 'migrate', 'help', 'version'] as const;
+const commands = ['serve', 'migrate', 'nodes', 'help', 'version'] as const;
 
 /** Parses flags and environment once, at start-up; throws ConfigError with a fix in the message. */
 export function parseConfig(
@@ -170,6 +170,7 @@ export function helpText(version: string): string {
 Usage:
   bunshop [serve] [flags]   run the HTTP API and the modules (the default)
   bunshop migrate [flags]   apply database migrations of the hosted modules and exit
+  bunshop nodes [flags]     list the live nodes on NATS_URL and SUBJECT_PREFIX, with request counts
   bunshop --help | --version
 
 Flags and environment variables (a flag wins over its variable):
@@ -193,7 +194,7 @@ function checkTopology(config: Config, knownModules: readonly string[]): void {
       '--subject-prefix/SUBJECT_PREFIX must be dot-separated tokens of letters, digits, - and _',
     );
   }
-  if (config.transport === 'nats' && config.ephemeralSecret) {
+  if (config.transport === 'nats' && config.ephemeralSecret && config.command === 'serve') {
     throw new ConfigError(
       '--transport=nats needs JWT_SECRET, the same on every node, so tokens verify everywhere',
     );

@@ -61,6 +61,7 @@ export function hostModules(o: {
         adminPassword: config.adminPassword,
         maxPendingOrders: config.maxPendingOrders,
         sagaTimeoutMs: config.sagaTimeoutMs,
+        sagaLeaseMs: config.sagaLeaseMs,
       },
     };
     const instance = def.create(runtime);

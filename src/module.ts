@@ -28,6 +28,8 @@ export interface ModuleSettings {
   adminPassword?: string;
   maxPendingOrders: number;
   sagaTimeoutMs: number;
+  /** How long a saga lease lasts without renewal; a dead node's sagas move on after it. */
+  sagaLeaseMs: number;
 }
 
 export interface ModuleInstance<C extends Contract> {

@@ -102,6 +102,15 @@ export const options = {
     default: '5000',
     help: 'deadline of each HTTP request',
   },
+  sagaLeaseMs: {
+    flag: 'saga-lease-ms',
+    env: 'SAGA_LEASE_MS',
+    kind: 'int',
+    min: 1000,
+    max: 600000,
+    default: '15000',
+    help: 'how long an order node may go silent before another resumes its sagas',
+  },
   sagaTimeoutMs: {
     flag: 'saga-timeout-ms',
     env: 'SAGA_TIMEOUT_MS',

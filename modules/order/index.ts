@@ -28,6 +28,9 @@ export const orderModule = defineModule({
       log: rt.log,
       metrics: rt.metrics,
       owner: rt.nodeId,
+      leaseMs: rt.settings.sagaLeaseMs,
+      // Look for orphaned sagas several times per lease, so a takeover follows soon after expiry.
+      recoverEveryMs: Math.max(1_000, Math.floor(rt.settings.sagaLeaseMs / 3)),
     });
     return {
       service: createOrderService(rt, saga),

@@ -30,7 +30,9 @@ export function eventNames(prefix: string) {
 export async function ensureStream(nc: NatsConnection, prefix: string): Promise<void> {
   const names = eventNames(prefix);
   const jsm = await nc.jetstreamManager().catch((err) => {
-    throw new Error(`NATS JetStream is not available (run nats-server with -js): ${err?.message ?? err}`);
+    throw new Error(
+      `NATS JetStream is not available (run nats-server with -js): ${err?.message ?? err}`,
+    );
   });
   const config = {
     name: names.stream,

@@ -9,12 +9,12 @@ import { serviceName } from './subjects.ts';
 export async function discoverNodes(
   nc: NatsConnection,
   prefix: string,
-  self: NodeInfo,
+  self: NodeInfo | undefined,
   now: number,
 ): Promise<NodeInfo[]> {
   const client = nc.services.client({ strategy: RequestStrategy.Timer, maxWait: 500 });
   const ours = serviceName(prefix, '');
-  const nodes = new Map<string, NodeInfo>([[self.nodeId, { ...self, endpoints: [] }]]);
+  const nodes = new Map<string, NodeInfo>(self ? [[self.nodeId, { ...self, endpoints: [] }]] : []);
   for await (const s of (await client.stats()) as AsyncIterable<
     ServiceStats & { metadata?: Record<string, string> }
   >) {
@@ -41,4 +41,21 @@ export async function discoverNodes(
     nodes.set(node, entry);
   }
   return [...nodes.values()].sort((a, b) => a.nodeId.localeCompare(b.nodeId));
+}
+
+/** `bunshop nodes`: one line per node, then its endpoints with request and error counts. */
+export function formatNodes(nodes: readonly NodeInfo[]): string {
+  if (nodes.length === 0) return 'no bunshop nodes answered on this NATS and subject prefix\n';
+  const lines: string[] = [];
+  for (const n of nodes) {
+    lines.push(
+      `${n.nodeId}  version ${n.version}  up ${n.uptimeSeconds}s  modules ${n.modules.join(',') || '(gateway only)'}`,
+    );
+    for (const e of n.endpoints ?? []) {
+      lines.push(
+        `    ${`${e.module}.${e.action}`.padEnd(28)} ${String(e.requests).padStart(8)} requests ${String(e.errors).padStart(6)} errors`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
 }

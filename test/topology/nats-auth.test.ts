@@ -30,7 +30,18 @@ beforeAll(async () => {
     'authorization { user: "shop", password: "right-password" }\n',
   );
   server = Bun.spawn(
-    ['nats-server', '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'js'), '-c', join(dir, 'nats.conf')],
+    [
+      'nats-server',
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-js',
+      '-sd',
+      join(dir, 'js'),
+      '-c',
+      join(dir, 'nats.conf'),
+    ],
     {
       stdout: 'ignore',
       stderr: 'ignore',

@@ -73,3 +73,17 @@ test('/admin/nodes lists the live nodes and what each hosts', async () => {
     (await api.get('/admin/nodes', { token: (await api.newUser('nodes')).token })).status,
   ).toBe(403);
 });
+
+test('`bunshop nodes` lists the same nodes on the command line', () => {
+  const main = join(import.meta.dir, '..', '..', 'src', 'main.ts');
+  const command = process.env.BUNSHOP_BIN ? [process.env.BUNSHOP_BIN] : [process.execPath, main];
+  const run = Bun.spawnSync([...command, 'nodes'], {
+    env: { ...process.env, SUBJECT_PREFIX: prefix, LOG_LEVEL: 'error' },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  expect(run.exitCode).toBe(0);
+  const out = run.stdout.toString();
+  expect(out).toContain(`${prefix}-user`);
+  expect(out).toMatch(/user\.authenticate\s+\d+ requests/);
+});
