@@ -1,6 +1,9 @@
 /**
- * Fault hooks that only tests turn on. `BUNSHOP_TEST_CRASH_AFTER=charge:3` kills the
- * process with SIGKILL right after the third `charge` saga step is persisted.
+ * Fault hooks that only tests turn on:
+ * - `BUNSHOP_TEST_CRASH_AFTER=charge:3` kills the process with SIGKILL right after the
+ *   third `charge` saga step is persisted;
+ * - `BUNSHOP_TEST_DELAY=order.placeOrder:2000` holds every call of that action for 2 s
+ *   before it runs, so a test can act while a request is certainly in flight.
  */
 const spec = process.env.BUNSHOP_TEST_CRASH_AFTER ?? '';
 const [point, nth] = spec.split(':');
@@ -10,4 +13,11 @@ export function crashPoint(name: string): void {
   if (!point || name !== point) return;
   remaining -= 1;
   if (remaining === 0) process.kill(process.pid, 'SIGKILL');
+}
+
+const [delayed, delayMs] = (process.env.BUNSHOP_TEST_DELAY ?? '').split(':');
+
+/** Resolves at once unless a test asked to hold this action. */
+export function delayPoint(action: string): Promise<void> | undefined {
+  return delayed && action === delayed ? Bun.sleep(Number(delayMs) || 0) : undefined;
 }

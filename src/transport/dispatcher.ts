@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { assertNotExpired, type CallContext } from '../context.ts';
 import type { Contract, ServiceOf } from '../contract.ts';
 import { AppError, isAppError } from '../errors.ts';
+import { delayPoint } from '../faults.ts';
 import type { Logger } from '../observability/log.ts';
 import { parseOrThrow } from '../validation.ts';
 
@@ -55,6 +56,8 @@ export class Dispatcher {
     if (!def || !handler) {
       throw new AppError('not_found', `No action ${module}.${action}.`);
     }
+    const hold = delayPoint(`${module}.${action}`);
+    if (hold) await hold;
     assertNotExpired(ctx);
     const parsed = parseOrThrow(def.input, input);
     let output: unknown;

@@ -38,12 +38,18 @@ test('starts from an empty directory, keeps its data across a restart, and stops
   const token = await api.signIn(user.email, user.password);
   expect((await api.get('/users/me', { token })).body.id).toBe(user.id);
 
-  // An order in flight when SIGTERM arrives is finished and answered before the process exits.
   const adminToken = await api.adminToken();
   await api.stock(adminToken, 'LIFECYCLE-1', 100, 5);
   await api.deposit(token, 1000);
+  node.proc.kill('SIGTERM');
+  expect(await node.exited).toBe(0);
+
+  // An order in flight when SIGTERM arrives is finished and answered before the process exits:
+  // the test hook holds placeOrder for 1.5 s, so the signal surely lands while it waits.
+  node = await spawnNode({ ...env, BUNSHOP_TEST_DELAY: 'order.placeOrder:1500' }, 60_000, cwd);
+  api = client(node.baseUrl);
   const inFlight = api.post('/orders', { items: [{ sku: 'LIFECYCLE-1', qty: 1 }] }, { token });
-  await Bun.sleep(5);
+  await Bun.sleep(500);
   node.proc.kill('SIGTERM');
   const answered = await inFlight;
   expect(answered.status).toBe(201);
