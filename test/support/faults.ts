@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { options } from '../../src/options.ts';
 import { type Client, client } from './client.ts';
 import { createDatabase } from './database.ts';
 import { checkInvariants, type Report, type Shopper, summary, violations } from './invariants.ts';
@@ -14,9 +13,6 @@ import { roles, startTopology, type Topology } from './topology.ts';
 /** RELIABILITY.md, I4: every order is final this long after the last fault healed. */
 export const settleBoundMs = 30_000;
 
-/** Whether the build knows SAGA_LEASE_MS; without it the order module's lease is fixed at 30 s. */
-export const sagaLeaseConfigurable = Object.values(options).some((o) => o.env === 'SAGA_LEASE_MS');
-
 /** A six-process topology on a fresh database, seeded with stock and shoppers, and its cleanup. */
 export interface Rig {
   topology: Topology;
@@ -26,8 +22,8 @@ export interface Rig {
   stocked: Map<string, number>;
   /** Every node process started, the dead ones included (for their logs). */
   all: NodeProcess[];
-  /** Starts a node again in a role, with the same environment and NODE_ID. */
-  respawn(role: string): Promise<NodeProcess>;
+  /** Starts a node again in a role, with the same environment (plus `extra`) and NODE_ID. */
+  respawn(role: string, extra?: Record<string, string>): Promise<NodeProcess>;
   stop(): Promise<void>;
 }
 
@@ -48,9 +44,16 @@ export async function startRig(tag: string, env: Record<string, string> = {}): P
   const stop = async () => {
     if (topology) {
       for (const n of topology.nodes.values()) n.proc.kill('SIGCONT');
-      const stopped = topology.stop().then(() => true);
-      const timedOut = Bun.sleep(20_000).then(() => false);
-      if (!(await Promise.race([stopped, timedOut]))) {
+      // A node that cannot shut down gracefully (say, with NATS gone) is killed after 20 s.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = new Promise<boolean>((r) => (timer = setTimeout(r, 20_000, false)));
+      const stopped = topology.stop().then(
+        () => true,
+        () => false,
+      );
+      const graceful = await Promise.race([stopped, timedOut]);
+      clearTimeout(timer);
+      if (!graceful) {
         for (const n of topology.nodes.values()) n.proc.kill('SIGKILL');
         await deleteEventStream(topology.prefix).catch(() => {});
       }
@@ -75,19 +78,11 @@ export async function startRig(tag: string, env: Record<string, string> = {}): P
       stocked,
       all,
       stop,
-      async respawn(role) {
+      async respawn(role, extra = {}) {
         const r = roles.find((x) => x.id === role)!;
-        const node = await spawnNode(
-          {
-            ...settings,
-            TRANSPORT: 'nats',
-            SUBJECT_PREFIX: t.prefix,
-            MODULES: r.modules,
-            NODE_ID: `${t.prefix}-${r.id}`,
-          },
-          60_000,
-          cwd,
-        );
+        const ids = { MODULES: r.modules, NODE_ID: `${t.prefix}-${r.id}` };
+        const common = { ...settings, TRANSPORT: 'nats', SUBJECT_PREFIX: t.prefix };
+        const node = await spawnNode({ ...common, ...ids, ...extra }, 60_000, cwd);
         t.nodes.set(role, node);
         all.push(node);
         return node;
@@ -103,9 +98,9 @@ export async function startRig(tag: string, env: Record<string, string> = {}): P
 async function seed(api: Client, tag: string) {
   const adminToken = await api.adminToken();
   const stocked = new Map<string, number>([
-    [`${tag}-A-${Date.now().toString(36)}`, 40],
-    [`${tag}-B-${Date.now().toString(36)}`, 25],
-    [`${tag}-C-${Date.now().toString(36)}`, 12],
+    [`${tag}-A-${Date.now().toString(36)}`, 90],
+    [`${tag}-B-${Date.now().toString(36)}`, 45],
+    [`${tag}-C-${Date.now().toString(36)}`, 20],
   ]);
   const prices = [100, 250, 400];
   for (const [i, [sku, qty]] of [...stocked].entries())
@@ -177,15 +172,18 @@ async function until(deadline: number, check: () => Promise<number>): Promise<nu
 
 export interface Outcome {
   report: Report;
-  /** Users without a payment account (a lost user.created event). */
+  /** Users without a payment account: a user.created event lost or never handled. */
   missingAccounts: number;
-  /** Milliseconds from healing until no order was PENDING. */
+  /** Outbox rows (user, order) never published, or dead-lettered: I6. */
+  unpublished: number;
+  /** Milliseconds from healing until no order was PENDING; -1 if that never happened. */
   settledAfterMs: number;
 }
 
 /**
- * Waits (at most `settleBoundMs` after `healedAt`) for every order to be final and every
- * user to have an account, then checks I1-I4 through the API and the stock counters in SQL.
+ * Waits (at most `settleBoundMs` after `healedAt`) for every order to be final, every user
+ * to have an account and every outbox to drain, then checks I1-I4 through the API and the
+ * stock counters in SQL.
  */
 export async function verify(
   rig: Rig,
@@ -193,49 +191,50 @@ export async function verify(
   healedAt: number,
 ): Promise<Outcome> {
   const deadline = healedAt + settleBoundMs;
-  const pending = await until(
-    deadline,
-    async () =>
-      (await rig.sql`select count(*)::int as n from "order".orders where status = 'PENDING'`)[0]!
-        .n,
+  const count = (q: Promise<{ n: number }[]>) => q.then((rows) => rows[0]!.n);
+  const { sql } = rig;
+  const pending = await until(deadline, () =>
+    count(sql`select count(*)::int as n from "order".orders where status = 'PENDING'`),
   );
   const settledAfterMs = pending === 0 ? Math.max(0, Date.now() - healedAt) : -1;
-  const missingAccounts = await until(
-    deadline,
-    async () =>
-      (
-        await rig.sql`select count(*)::int as n from "user".users u
-          where not exists (select 1 from payment.accounts a where a.user_id = u.id)`
-      )[0]!.n,
+  const missingAccounts = await until(deadline, () =>
+    count(sql`select count(*)::int as n from "user".users u
+      where not exists (select 1 from payment.accounts a where a.user_id = u.id)`),
+  );
+  const unpublished = await until(deadline, () =>
+    count(sql`select (select count(*) from "user".outbox where published_at is null)::int
+      + (select count(*) from "order".outbox where published_at is null)::int as n`),
   );
   const report = await checkInvariants(rig.api, rig.shoppers, rig.stocked, acknowledged, 1_000);
   // I1 beyond what the API shows: nothing left reserved at rest, no negative counter.
-  const skus = [...rig.stocked.keys()];
-  const bad = await rig.sql`select sku from inventory.items
-    where sku = any(${skus}) and (reserved <> 0 or available < 0 or sold < 0)`;
+  const bad = await sql`select sku from inventory.items where sku = any(${[...rig.stocked.keys()]})
+    and (reserved <> 0 or available < 0 or sold < 0)`;
   report.oversold += bad.length;
-  return { report, missingAccounts, settledAfterMs };
+  return { report, missingAccounts, unpublished, settledAfterMs };
 }
 
 export function summaryLine(scenario: string, kills: number, o: Outcome): string {
-  const r = o.report;
+  const { orders, confirmed, rejected, lost, stuck, doubleCharged, oversold, moneyMismatch } =
+    o.report;
   return summary({
     scenario,
     mode: 'nats',
-    orders: r.orders,
+    orders,
     kills,
-    confirmed: r.confirmed,
-    rejected: r.rejected,
-    lost: r.lost,
-    stuck: r.stuck,
-    doubleCharged: r.doubleCharged,
-    oversold: r.oversold,
-    moneyMismatch: r.moneyMismatch,
+    confirmed,
+    rejected,
+    lost,
+    stuck,
+    doubleCharged,
+    oversold,
+    moneyMismatch,
     missingAccounts: o.missingAccounts,
+    unpublished: o.unpublished,
   });
 }
 
-export const faultViolations = (o: Outcome) => violations(o.report) + o.missingAccounts;
+export const faultViolations = (o: Outcome) =>
+  violations(o.report) + o.missingAccounts + o.unpublished;
 
 /**
  * Samples every live node's /metrics while a fault lasts, noting the modules whose breaker
@@ -244,24 +243,22 @@ export const faultViolations = (o: Outcome) => violations(o.report) + o.missingA
 export function watchBreakers(rig: Rig) {
   const open = new Set<string>();
   let running = true;
+  const sample = (n: NodeProcess) =>
+    withTimeout(
+      fetch(`${n.baseUrl}/metrics`).then((r) => r.text()),
+      1_000,
+    ).then((text) => {
+      for (const m of text.matchAll(/circuit_breaker_state\{module="(\w+)"\} 2\b/g))
+        open.add(m[1]!);
+    });
   const loop = (async () => {
     while (running) {
-      await Promise.all(
-        [...rig.topology.nodes.values()].map((n) =>
-          withTimeout(fetch(`${n.baseUrl}/metrics`).then((r) => r.text()), 1_000)
-            .then((text) => {
-              for (const m of text.matchAll(/circuit_breaker_state\{module="(\w+)"\} 2\b/g))
-                open.add(m[1]!);
-            })
-            .catch(() => {}),
-        ),
-      );
+      await Promise.allSettled([...rig.topology.nodes.values()].map(sample));
       await Bun.sleep(250);
     }
   })();
   return {
-    open,
-    stop: async () => {
+    async stop() {
       running = false;
       await loop;
       return open;
@@ -269,17 +266,27 @@ export function watchBreakers(rig: Rig) {
   };
 }
 
-/** Whether some node logged the breaker for `module` opening, and closing again after that. */
-export function breakerLog(rig: Rig, module: string): { opened: boolean; closedAfter: boolean } {
-  let opened = false;
-  let closedAfter = false;
+/**
+ * The breakers the nodes logged opening, by target module, and whether every node that
+ * opened one logged it closed again afterwards.
+ */
+export function breakerLog(rig: Rig): Map<string, { opened: number; closedAfter: boolean }> {
+  const seen = new Map<string, { opened: number; closedAfter: boolean }>();
   for (const node of rig.all) {
-    let openedHere = false;
+    const open = new Map<string, boolean>();
     for (const line of node.output().split('\n')) {
-      if (line.includes(`"circuit breaker for ${module} opened"`)) openedHere = opened = true;
-      else if (openedHere && line.includes(`"circuit breaker for ${module} is closed"`))
-        closedAfter = true;
+      const m = /"msg":"circuit breaker for (\w+) (opened|is closed)"/.exec(line);
+      if (!m) continue;
+      if (m[2] === 'opened') open.set(m[1]!, true);
+      else if (open.has(m[1]!)) open.set(m[1]!, false);
+    }
+    for (const [module, stillOpen] of open) {
+      const s = seen.get(module) ?? { opened: 0, closedAfter: true };
+      s.opened += 1;
+      // A dead node's breakers died with it.
+      if (stillOpen && node.proc.exitCode === null) s.closedAfter = false;
+      seen.set(module, s);
     }
   }
-  return { opened, closedAfter };
+  return seen;
 }

@@ -3,39 +3,59 @@ import {
   faultViolations,
   orderStream,
   type Rig,
-  sagaLeaseConfigurable,
   startRig,
   summaryLine,
   verify,
 } from '../support/faults.ts';
 
 /**
- * Issue 3, fault 1: SIGKILL one of the two order nodes mid-stream and leave it dead. The
- * other order node takes over its sagas once their lease expires; nothing is lost.
+ * Issue 3, fault 1: one of the two order nodes dies by SIGKILL mid-stream and stays dead.
+ * The other order node takes over its sagas once their lease expires; nothing is lost.
+ *
+ * To be sure the dead node leaves sagas behind, order-1 runs with the test-only crash hook:
+ * it SIGKILLs itself right after persisting its sixth charge, i.e. mid-saga past the pivot.
  */
-const leaseMs = sagaLeaseConfigurable ? 8_000 : 30_000;
+// Short, so the takeover comes soon; longer than a step's 5 s timeout.
+const leaseMs = 8_000;
 let rig: Rig;
 
 beforeAll(async () => {
   rig = await startRig('kord', { SAGA_LEASE_MS: String(leaseMs) });
+  const plain = rig.topology.nodes.get('order-1')!;
+  plain.proc.kill('SIGTERM');
+  await plain.exited;
+  await rig.respawn('order-1', { BUNSHOP_TEST_CRASH_AFTER: 'charge:6' });
 }, 120_000);
 
 afterAll(() => rig?.stop(), 60_000);
 
 test('SIGKILL of order-1 mid-stream: order-2 finishes its sagas, nothing lost', async () => {
-  const stream = orderStream(rig, { durationMs: 15_000 });
-  await Bun.sleep(5_000);
   const victim = rig.topology.nodes.get('order-1')!;
-  victim.proc.kill('SIGKILL');
+  const owner = `${rig.topology.prefix}-order-1`;
+  const stream = orderStream(rig, { durationMs: 15_000, workers: 5 });
+  // The hook fires after order-1's sixth charge; should it not, kill it from outside.
+  const crashed = await Promise.race([victim.exited, Bun.sleep(10_000).then(() => undefined)]);
+  if (crashed === undefined) victim.proc.kill('SIGKILL');
   const killedAt = Date.now();
   expect(await victim.exited).not.toBe(0);
+  const [orphans] = await rig.sql`select count(*)::int as n from "order".sagas
+    where lease_owner = ${owner} and phase <> 'done'`;
   const stats = await stream.done;
-  // The dead node "heals" for its sagas when their leases expire and order-2 may claim them.
+  // For its sagas the dead node "heals" when their leases expire and order-2 may claim them.
   const outcome = await verify(rig, stream.acknowledged, killedAt + leaseMs);
-  console.log(summaryLine('kill-order-node', 1, outcome), JSON.stringify(stats));
+  console.log(
+    summaryLine('kill-order-node', 1, outcome),
+    JSON.stringify({
+      ...stats,
+      orphans: orphans!.n,
+      leaseMs,
+      settledAfterMs: outcome.settledAfterMs,
+    }),
+  );
+  expect(orphans!.n).toBeGreaterThan(0);
   expect(outcome.report.orders).toBeGreaterThan(50);
   expect(outcome.report.confirmed).toBeGreaterThan(0);
   expect(outcome.report.rejected).toBeGreaterThan(0);
   expect(outcome.settledAfterMs).toBeGreaterThanOrEqual(0);
   expect(faultViolations(outcome)).toBe(0);
-}, 120_000);
+}, 150_000);
