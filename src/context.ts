@@ -14,6 +14,8 @@ export interface CallContext {
   deadline: number;
   caller: Caller;
   requestId: string;
+  /** Set by callers that retry on their own (sagas), so no layer below retries again. */
+  noRetry?: boolean;
 }
 
 export const anonymous: Caller = { kind: 'anonymous' };

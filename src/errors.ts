@@ -58,9 +58,15 @@ export class AppError extends Error {
     return { code: this.code, message: this.message, details: this.details };
   }
 
+  /** True when the target module itself answered with this error (it came back as a reply). */
+  answered = false;
+
+  /** An error another node answered with; `answered` tells it from a failure to reach that node. */
   static fromJSON(value: SerializedError): AppError {
     const code = value.code in ErrorCodes ? value.code : 'internal';
-    return new AppError(code, value.message, value.details ?? {});
+    const err = new AppError(code, value.message, value.details ?? {});
+    err.answered = true;
+    return err;
   }
 }
 

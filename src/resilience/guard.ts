@@ -19,9 +19,13 @@ function refuse(err: AppError): AppError {
 
 export const isRefusal = (err: unknown): boolean => err instanceof AppError && refusals.has(err);
 
-/** Transient failures (timeouts, no responders, transport errors) count; answers never do. */
+/**
+ * Failures to reach the module (timeouts, no responders, transport errors) count; answers never
+ * do, not even a 503 the module answered because something behind it is down: otherwise one
+ * failing module would open the breakers of every module that calls it, layer by layer.
+ */
 export const countsAsFailure = (err: unknown): boolean =>
-  !(err instanceof AppError) || err.transient;
+  !(err instanceof AppError) || (err.transient && !err.answered);
 
 const deadlinePassed = () =>
   refuse(new AppError('deadline_exceeded', 'The request deadline passed.'));

@@ -71,7 +71,7 @@ export function resilience(options: ResilienceOptions): ResilienceMiddleware {
     const p = policiesFor(call.module);
     const attempt = () =>
       guardedAttempt(call.module, deadline, next, p, breaker.halfOpenAfterMs, clock);
-    if (!call.idempotent) return attempt();
+    if (!call.idempotent || call.ctx.noRetry) return attempt();
     return withRetry(attempt, {
       options: retry,
       deadline,

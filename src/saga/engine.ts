@@ -184,8 +184,11 @@ export class SagaEngine<S> {
   }
 
   #ctx(row: SagaRow) {
-    const ctx = systemContext(this.#o.definition.module, this.#o.stepTimeoutMs, row.id);
-    return ctx;
+    // The saga is the one retry layer for its steps (RELIABILITY.md, promise 5).
+    return {
+      ...systemContext(this.#o.definition.module, this.#o.stepTimeoutMs, row.id),
+      noRetry: true,
+    };
   }
 
   async #retryLater(row: SagaRow, stepName: string, err: unknown): Promise<SagaRow | undefined> {

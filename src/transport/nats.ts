@@ -1,4 +1,4 @@
-import { ErrorCode, headers, type NatsConnection, NatsError, ServiceError } from 'nats';
+import { ErrorCode, Events, headers, type NatsConnection, NatsError, ServiceError } from 'nats';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import { actionSubject } from './subjects.ts';
@@ -12,16 +12,30 @@ import { decodeBody, encodeBody, errorFromWire, wireHeaders } from './wire.ts';
  */
 export class NatsTransport implements Transport {
   readonly kind = 'nats';
+  #disconnected = false;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly prefix: string,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    // nats.js holds requests made while disconnected until their deadline; fail them at once instead.
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === Events.Disconnect) this.#disconnected = true;
+        else if (s.type === Events.Reconnect) this.#disconnected = false;
+      }
+    })();
+  }
 
   async send(call: Call): Promise<unknown> {
     const timeout = call.ctx.deadline - this.clock.now();
     if (timeout <= 0) throw new AppError('deadline_exceeded', 'The request deadline passed.');
+    if (this.#disconnected) {
+      throw new AppError('unavailable', 'NATS is unreachable from this node; try again shortly.', {
+        retryAfter: 1,
+      });
+    }
     const h = headers();
     h.set(wireHeaders.deadline, String(call.ctx.deadline));
     h.set(wireHeaders.requestId, call.ctx.requestId);
