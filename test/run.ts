@@ -51,9 +51,10 @@ if (postgres) {
 // The same API suite against six processes (gateway, user, inventory, payment, two order nodes) over NATS.
 if (postgres && (await natsReachable())) {
   passes.push({
-    name: 'api over NATS, one module per process, on Postgres',
+    name: `api and faults over NATS, one module per process (${binary || 'src/main.ts'}), on Postgres`,
     paths: ['test/api', 'test/topology'],
-    env: { ...fromSource, BUNSHOP_TEST_DB: 'postgres', BUNSHOP_TEST_TOPOLOGY: 'nats' },
+    // With a compiled binary, the topology is made of it: what production runs.
+    env: { BUNSHOP_BIN: binary, BUNSHOP_TEST_DB: 'postgres', BUNSHOP_TEST_TOPOLOGY: 'nats' },
   });
 } else {
   skipped.push('api over NATS (needs Postgres and a NATS server at NATS_URL or 127.0.0.1:4222)');

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { Clock } from '../clock.ts';
-import { anonymous, type CallContext } from '../context.ts';
+import { anonymous, type CallContext, saneTraceparent } from '../context.ts';
 import { AppError, toAppError } from '../errors.ts';
 import type { Logger } from '../observability/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -101,6 +101,7 @@ export function createGateway(o: GatewayOptions) {
         api.tokens,
         o,
         c.get('requestId'),
+        saneTraceparent(c.req.header('traceparent')),
       );
       const req: RouteRequest<unknown, unknown> = {
         hono: c,
@@ -153,11 +154,13 @@ async function callContext(
   tokens: TokenService,
   o: GatewayOptions,
   requestId: string,
+  traceparent: string | undefined,
 ): Promise<CallContext> {
   const ctx: CallContext = {
     deadline: o.clock.now() + o.requestTimeoutMs,
     caller: anonymous,
     requestId,
+    ...(traceparent ? { traceparent } : {}),
   };
   if (auth === 'public') return ctx;
   // The scheme is case-insensitive (RFC 9110 section 11.1).

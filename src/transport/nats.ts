@@ -39,6 +39,7 @@ export class NatsTransport implements Transport {
     const h = headers();
     h.set(wireHeaders.deadline, String(call.ctx.deadline));
     h.set(wireHeaders.requestId, call.ctx.requestId);
+    if (call.ctx.traceparent) h.set(wireHeaders.traceparent, call.ctx.traceparent);
     h.set(wireHeaders.caller, JSON.stringify(call.ctx.caller));
     let reply: Awaited<ReturnType<NatsConnection['request']>>;
     try {

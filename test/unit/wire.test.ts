@@ -1,0 +1,47 @@
+import { expect, test } from 'bun:test';
+import { AppError } from '../../src/errors.ts';
+import { contextFrom, errorFromWire, wireHeaders } from '../../src/transport/wire.ts';
+
+const now = 1_700_000_000_000;
+const from = (headers: Record<string, string>) => contextFrom((name) => headers[name], now);
+const trace = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+test('the call context crosses NATS headers: deadline, request id, caller, trace context', () => {
+  const ctx = from({
+    [wireHeaders.deadline]: String(now + 1234),
+    [wireHeaders.requestId]: 'req-1',
+    [wireHeaders.caller]: JSON.stringify({ kind: 'user', userId: 'u-1', role: 'customer' }),
+    [wireHeaders.traceparent]: trace,
+  });
+  expect(ctx).toEqual({
+    deadline: now + 1234,
+    requestId: 'req-1',
+    caller: { kind: 'user', userId: 'u-1', role: 'customer' },
+    traceparent: trace,
+  });
+});
+
+test('malformed headers degrade to safe values, never a crash or an elevated caller', () => {
+  const ctx = from({
+    [wireHeaders.deadline]: 'soon',
+    [wireHeaders.caller]: '{"kind":"user","userId":"u","role":"root"}',
+    [wireHeaders.traceparent]: '00-00000000000000000000000000000000-00f067aa0ba902b7-01',
+  });
+  expect(ctx.deadline).toBe(now + 5_000);
+  expect(ctx.caller).toEqual({ kind: 'anonymous' });
+  expect(ctx.traceparent).toBeUndefined();
+  expect(from({ [wireHeaders.caller]: 'not json' }).caller).toEqual({ kind: 'anonymous' });
+});
+
+test('typed errors keep their code across the wire and are marked as answered', () => {
+  const err = errorFromWire({
+    code: 'not_found',
+    message: 'No such order.',
+    details: { reason: 'x' },
+  });
+  expect(err).toBeInstanceOf(AppError);
+  expect(err.code).toBe('not_found');
+  expect(err.details.reason).toBe('x');
+  expect(err.answered).toBe(true);
+  expect(errorFromWire('garbage').code).toBe('internal');
+});
