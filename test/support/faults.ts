@@ -1,3 +1,4 @@
+import { expect } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -289,4 +290,30 @@ export function breakerLog(rig: Rig): Map<string, { opened: number; closedAfter:
     }
   }
   return seen;
+}
+
+/**
+ * After healing: waits for the stream, checks everything, prints the summary line, and asserts
+ * what every scenario shares (enough orders, both outcomes, settled in time, no violation).
+ */
+export async function settleAndCheck(
+  rig: Rig,
+  scenario: { name: string; kills: number; healedAt: number; extra?: Record<string, unknown> },
+  stream: ReturnType<typeof orderStream>,
+  breakers?: ReturnType<typeof watchBreakers>,
+) {
+  const seenOpen = breakers ? await breakers.stop() : new Set<string>();
+  const stats = await stream.done;
+  const outcome = await verify(rig, stream.acknowledged, scenario.healedAt);
+  const log = breakerLog(rig);
+  const details = { ...stats, ...scenario.extra, settledAfterMs: outcome.settledAfterMs };
+  if (breakers)
+    Object.assign(details, { breakerOpen: [...seenOpen], breakerLog: Object.fromEntries(log) });
+  console.log(summaryLine(scenario.name, scenario.kills, outcome), JSON.stringify(details));
+  expect(outcome.report.orders).toBeGreaterThan(50);
+  expect(outcome.report.confirmed).toBeGreaterThan(0);
+  expect(outcome.report.rejected).toBeGreaterThan(0);
+  expect(outcome.settledAfterMs).toBeGreaterThanOrEqual(0);
+  expect(faultViolations(outcome)).toBe(0);
+  return { outcome, seenOpen, log };
 }

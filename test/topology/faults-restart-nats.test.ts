@@ -5,13 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Subprocess } from 'bun';
 import {
-  breakerLog,
-  faultViolations,
   orderStream,
   type Rig,
+  settleAndCheck,
   startRig,
-  summaryLine,
-  verify,
   watchBreakers,
 } from '../support/faults.ts';
 
@@ -92,26 +89,14 @@ test('kill -9 of nats-server and a restart: every node reconnects, nothing lost'
   nats = await startNats();
   const healedAt = Date.now();
   await Bun.sleep(1_000);
-  const seenOpen = await breakers.stop();
-  const stats = await stream.done;
-  const outcome = await verify(r, stream.acknowledged, healedAt);
-  const log = breakerLog(r);
-  console.log(
-    summaryLine('restart-nats', 1, outcome),
-    JSON.stringify({
-      ...stats,
-      breakerOpen: [...seenOpen],
-      breakerLog: Object.fromEntries(log),
-      settledAfterMs: outcome.settledAfterMs,
-    }),
+  const { seenOpen, log } = await settleAndCheck(
+    r,
+    { name: 'restart-nats', kills: 1, healedAt },
+    stream,
+    breakers,
   );
   for (const node of r.topology.nodes.values()) expect(node.proc.exitCode).toBeNull();
-  expect(outcome.report.orders).toBeGreaterThan(50);
-  expect(outcome.report.confirmed).toBeGreaterThan(0);
-  expect(outcome.report.rejected).toBeGreaterThan(0);
   // Every remote call fails while NATS is gone: the gateway's breakers open, then close.
   expect(seenOpen.size + log.size).toBeGreaterThan(0);
   for (const [, s] of log) expect(s.closedAfter).toBe(true);
-  expect(outcome.settledAfterMs).toBeGreaterThanOrEqual(0);
-  expect(faultViolations(outcome)).toBe(0);
 }, 150_000);

@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import {
-  breakerLog,
-  faultViolations,
   orderStream,
   type Rig,
+  settleAndCheck,
   startRig,
-  summaryLine,
-  verify,
   watchBreakers,
 } from '../support/faults.ts';
 
@@ -37,28 +34,16 @@ test('SIGSTOP of the inventory node past the deadline, then SIGCONT: nothing ove
   victim.proc.kill('SIGCONT');
   const healedAt = Date.now();
   await Bun.sleep(1_000);
-  const seenOpen = await breakers.stop();
-  const stats = await stream.done;
-  const outcome = await verify(rig, stream.acknowledged, healedAt);
-  const log = breakerLog(rig);
-  console.log(
-    summaryLine('stop-inventory', 0, outcome),
-    JSON.stringify({
-      ...stats,
-      breakerOpen: [...seenOpen],
-      breakerLog: Object.fromEntries(log),
-      settledAfterMs: outcome.settledAfterMs,
-    }),
+  const { seenOpen, log } = await settleAndCheck(
+    rig,
+    { name: 'stop-inventory', kills: 0, healedAt },
+    stream,
+    breakers,
   );
   expect(victim.proc.exitCode).toBeNull();
-  expect(outcome.report.orders).toBeGreaterThan(50);
-  expect(outcome.report.confirmed).toBeGreaterThan(0);
-  expect(outcome.report.rejected).toBeGreaterThan(0);
   // The order nodes' breakers for inventory open, or, since their calls and the gateway's
   // share one deadline, the gateway's breaker for order opens first and sheds the load.
   const opened = ['inventory', 'order'].filter((m) => seenOpen.has(m) || log.has(m));
   expect(opened.length).toBeGreaterThan(0);
   for (const m of opened) expect(log.get(m)?.closedAfter).toBe(true);
-  expect(outcome.settledAfterMs).toBeGreaterThanOrEqual(0);
-  expect(faultViolations(outcome)).toBe(0);
 }, 150_000);
