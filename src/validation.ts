@@ -68,5 +68,8 @@ export const integer = (min: number, max: number) =>
     v.maxValue(max, `must be at most ${max}`),
   );
 
+/** A whole number in an answer: documented as `integer` in the OpenAPI document. */
+export const whole = v.pipe(v.number(), v.safeInteger());
+
 export const uuid = v.pipe(v.string(), v.uuid('must be a UUID'));
 export const isoTime = v.pipe(v.string(), v.isoTimestamp());

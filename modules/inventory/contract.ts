@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { action, defineContract } from '../../src/contract.ts';
-import { integer, plainText, uuid } from '../../src/validation.ts';
+import { integer, plainText, uuid, whole } from '../../src/validation.ts';
 
 // "." and ".." match the character class but cannot be addressed: URLs are dot-normalised.
 export const skuPattern = /^(?!\.\.?$)[A-Za-z0-9._-]{1,64}$/;
@@ -12,8 +12,8 @@ export const sku = v.pipe(
 export const item = v.object({
   sku: v.string(),
   name: v.string(),
-  priceCents: v.number(),
-  available: v.number(),
+  priceCents: whole,
+  available: whole,
 });
 
 /** The body of `PUT /inventory/items/{sku}`. */
@@ -56,7 +56,7 @@ export const inventoryContract = defineContract('inventory', {
   quote: action({
     input: v.object({ skus: v.pipe(v.array(sku), v.maxLength(100)) }),
     output: v.object({
-      prices: v.array(v.object({ sku: v.string(), priceCents: v.number() })),
+      prices: v.array(v.object({ sku: v.string(), priceCents: whole })),
       unknown: v.array(v.string()),
     }),
     idempotent: true,

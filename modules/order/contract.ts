@@ -1,7 +1,7 @@
 import { toJsonSchema } from '@valibot/to-json-schema';
 import * as v from 'valibot';
 import { action, defineContract, event } from '../../src/contract.ts';
-import { integer, isoTime, uuid } from '../../src/validation.ts';
+import { integer, isoTime, uuid, whole } from '../../src/validation.ts';
 import { stockLine } from '../inventory/contract.ts';
 
 // OpenAPI documents only the first schema of a pipe, so the line schema is lent to it here.
@@ -22,8 +22,8 @@ export const order = v.object({
   userId: uuid,
   status: orderStatus,
   reason: v.optional(rejectReason),
-  items: v.array(v.object({ sku: v.string(), qty: v.number(), unitPriceCents: v.number() })),
-  totalCents: v.number(),
+  items: v.array(v.object({ sku: v.string(), qty: whole, unitPriceCents: whole })),
+  totalCents: whole,
   createdAt: isoTime,
   updatedAt: isoTime,
 });
@@ -45,7 +45,7 @@ export const orderBody = v.object({
   ),
 });
 
-const outcome = v.object({ orderId: uuid, userId: uuid, totalCents: v.number() });
+const outcome = v.object({ orderId: uuid, userId: uuid, totalCents: whole });
 
 export const orderContract = defineContract(
   'order',

@@ -1,14 +1,14 @@
 import * as v from 'valibot';
 import { action, defineContract } from '../../src/contract.ts';
-import { integer, isoTime, uuid } from '../../src/validation.ts';
+import { integer, isoTime, uuid, whole } from '../../src/validation.ts';
 
-export const account = v.object({ userId: uuid, balanceCents: v.number() });
+export const account = v.object({ userId: uuid, balanceCents: whole });
 
 export const ledgerEntry = v.object({
   id: uuid,
   kind: v.picklist(['deposit', 'charge', 'refund']),
   /** Signed: deposits and refunds positive, charges negative. */
-  amountCents: v.number(),
+  amountCents: whole,
   orderId: v.optional(uuid),
   createdAt: isoTime,
 });
