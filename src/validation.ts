@@ -72,4 +72,7 @@ export const integer = (min: number, max: number) =>
 export const whole = v.pipe(v.number(), v.safeInteger());
 
 export const uuid = v.pipe(v.string(), v.uuid('must be a UUID'));
+
+/** For path parameters, where a malformed id is simply not found. */
+export const isUuid = (s: string): boolean => v.is(uuid, s);
 export const isoTime = v.pipe(v.string(), v.isoTimestamp());

@@ -17,13 +17,11 @@ export function inventoryRoutes(api: Api): void {
       400: { description: 'Bad limit or cursor.' },
     },
     handle: async ({ ctx, query }) => {
-      const after =
-        query.cursor === undefined ? undefined : api.cursors.decode('items', query.cursor);
-      const page = await inventory.listItems({ limit: query.limit, after }, ctx);
-      return json({
-        items: page.items,
-        nextCursor: page.next === null ? null : api.cursors.encode('items', page.next),
-      });
+      return json(
+        await api.cursors.page('items', query, (limit, after) =>
+          inventory.listItems({ limit, after }, ctx),
+        ),
+      );
     },
   });
 

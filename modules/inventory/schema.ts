@@ -1,20 +1,10 @@
 import { sql } from 'drizzle-orm';
-import {
-  bigint,
-  check,
-  integer,
-  pgSchema,
-  primaryKey,
-  text,
-  timestamp,
-  uuid,
-} from 'drizzle-orm/pg-core';
+import { bigint, check, integer, pgSchema, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
+import { stampedAt } from '../../src/db/columns.ts';
 
 export const inventorySchema = pgSchema('inventory');
 
 const count = (name: string) => bigint(name, { mode: 'number' }).notNull().default(0);
-const at = (name: string) =>
-  timestamp(name, { withTimezone: true, mode: 'date' }).notNull().defaultNow();
 
 /** Stock per sku: stocked = available + reserved + sold, each never negative. */
 export const items = inventorySchema.table(
@@ -27,7 +17,7 @@ export const items = inventorySchema.table(
     available: count('available'),
     reserved: count('reserved'),
     sold: count('sold'),
-    updatedAt: at('updated_at'),
+    updatedAt: stampedAt('updated_at'),
   },
   (t) => [
     check(
@@ -45,8 +35,8 @@ export const reservations = inventorySchema.table('reservations', {
   orderId: uuid('order_id').primaryKey(),
   status: text('status').$type<ReservationStatus>().notNull(),
   reason: text('reason'),
-  createdAt: at('created_at'),
-  updatedAt: at('updated_at'),
+  createdAt: stampedAt('created_at'),
+  updatedAt: stampedAt('updated_at'),
 });
 
 export const reservationLines = inventorySchema.table(

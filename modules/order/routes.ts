@@ -1,9 +1,7 @@
-import * as v from 'valibot';
 import { AppError } from '../../src/errors.ts';
 import { type Api, idempotencyKey, json, pageOf, pageQuery } from '../../src/gateway/api.ts';
+import { isUuid } from '../../src/validation.ts';
 import { order, orderBody, orderContract } from './contract.ts';
-
-const isUuid = (s: string) => v.is(v.pipe(v.string(), v.uuid()), s);
 
 export function orderRoutes(api: Api): void {
   const orders = api.client(orderContract);
@@ -63,13 +61,11 @@ export function orderRoutes(api: Api): void {
       200: { description: "The caller's orders, newest first.", schema: pageOf(order) },
     },
     handle: async ({ ctx, query }) => {
-      const before =
-        query.cursor === undefined ? undefined : api.cursors.decode('orders', query.cursor);
-      const page = await orders.listOrders({ limit: query.limit, before }, ctx);
-      return json({
-        items: page.items,
-        nextCursor: page.next === null ? null : api.cursors.encode('orders', page.next),
-      });
+      return json(
+        await api.cursors.page('orders', query, (limit, before) =>
+          orders.listOrders({ limit, before }, ctx),
+        ),
+      );
     },
   });
 

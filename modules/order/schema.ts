@@ -1,21 +1,10 @@
 import { sql } from 'drizzle-orm';
-import {
-  bigint,
-  index,
-  jsonb,
-  pgSchema,
-  text,
-  timestamp,
-  uniqueIndex,
-  uuid,
-} from 'drizzle-orm/pg-core';
+import { bigint, index, jsonb, pgSchema, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { stampedAt } from '../../src/db/columns.ts';
 import { outboxTable } from '../../src/events/tables.ts';
 import { sagaTable } from '../../src/saga/table.ts';
 
 export const orderSchema = pgSchema('order');
-
-const at = (name: string) =>
-  timestamp(name, { withTimezone: true, mode: 'date' }).notNull().defaultNow();
 
 export interface OrderLine {
   sku: string;
@@ -35,8 +24,8 @@ export const orders = orderSchema.table(
     totalCents: bigint('total_cents', { mode: 'number' }).notNull(),
     idempotencyKey: text('idempotency_key'),
     requestHash: text('request_hash'),
-    createdAt: at('created_at'),
-    updatedAt: at('updated_at'),
+    createdAt: stampedAt('created_at'),
+    updatedAt: stampedAt('updated_at'),
   },
   (t) => [
     index('orders_user_idx').on(t.userId, t.id),

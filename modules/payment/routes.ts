@@ -50,13 +50,11 @@ export function paymentRoutes(api: Api): void {
     handle: async ({ ctx, query }) => {
       // Scoped per user: one user's ledger cursor is not a cursor for another user's ledger.
       const scope = `ledger:${requireUser(ctx).userId}`;
-      const before =
-        query.cursor === undefined ? undefined : api.cursors.decode(scope, query.cursor);
-      const page = await payment.listTransactions({ limit: query.limit, before }, ctx);
-      return json({
-        items: page.items,
-        nextCursor: page.next === null ? null : api.cursors.encode(scope, page.next),
-      });
+      return json(
+        await api.cursors.page(scope, query, (limit, before) =>
+          payment.listTransactions({ limit, before }, ctx),
+        ),
+      );
     },
   });
 }

@@ -1,21 +1,11 @@
 import { sql } from 'drizzle-orm';
-import {
-  bigint,
-  check,
-  index,
-  pgSchema,
-  text,
-  timestamp,
-  uniqueIndex,
-  uuid,
-} from 'drizzle-orm/pg-core';
+import { bigint, check, index, pgSchema, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { stampedAt } from '../../src/db/columns.ts';
 import { inboxTable } from '../../src/events/tables.ts';
 
 export const paymentSchema = pgSchema('payment');
 
 const money = (name: string) => bigint(name, { mode: 'number' });
-const at = (name: string) =>
-  timestamp(name, { withTimezone: true, mode: 'date' }).notNull().defaultNow();
 
 /** Balance per user; always the sum of the user's ledger entries, never negative. */
 export const accounts = paymentSchema.table(
@@ -23,7 +13,7 @@ export const accounts = paymentSchema.table(
   {
     userId: uuid('user_id').primaryKey(),
     balanceCents: money('balance_cents').notNull().default(0),
-    createdAt: at('created_at'),
+    createdAt: stampedAt('created_at'),
   },
   (t) => [check('accounts_balance_non_negative', sql`${t.balanceCents} >= 0`)],
 );
@@ -40,7 +30,7 @@ export const ledger = paymentSchema.table(
     balanceAfterCents: money('balance_after_cents').notNull(),
     orderId: uuid('order_id'),
     idempotencyKey: text('idempotency_key'),
-    createdAt: at('created_at'),
+    createdAt: stampedAt('created_at'),
   },
   (t) => [
     index('ledger_user_idx').on(t.userId, t.id),
@@ -60,8 +50,8 @@ export const orderPayments = paymentSchema.table('order_payments', {
   userId: uuid('user_id'),
   amountCents: money('amount_cents').notNull().default(0),
   status: text('status').$type<PaymentStatus>().notNull(),
-  createdAt: at('created_at'),
-  updatedAt: at('updated_at'),
+  createdAt: stampedAt('created_at'),
+  updatedAt: stampedAt('updated_at'),
 });
 
 export const inbox = inboxTable(paymentSchema);

@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { AppError } from '../../src/errors.ts';
 import type { Api } from '../../src/gateway/api.ts';
 import { json } from '../../src/gateway/api.ts';
+import { isUuid } from '../../src/validation.ts';
 import { credentials, registration, user, userContract } from './contract.ts';
 
 const token = v.object({
@@ -9,7 +10,6 @@ const token = v.object({
   tokenType: v.literal('Bearer'),
   expiresIn: v.number(),
 });
-const isUuid = (s: string) => v.is(v.pipe(v.string(), v.uuid()), s);
 
 export function userRoutes(api: Api): void {
   const users = api.client(userContract);

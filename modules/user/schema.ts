@@ -1,4 +1,5 @@
-import { pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { pgSchema, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { stampedAt } from '../../src/db/columns.ts';
 import { outboxTable } from '../../src/events/tables.ts';
 
 export const userSchema = pgSchema('user');
@@ -13,7 +14,7 @@ export const users = userSchema.table(
     emailKey: text('email_key').notNull(),
     passwordHash: text('password_hash').notNull(),
     role: text('role').$type<'customer' | 'admin'>().notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    createdAt: stampedAt('created_at'),
   },
   (t) => [uniqueIndex('users_email_key_idx').on(t.emailKey)],
 );

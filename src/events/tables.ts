@@ -1,16 +1,6 @@
 import { sql } from 'drizzle-orm';
-import {
-  index,
-  integer,
-  jsonb,
-  type PgSchema,
-  primaryKey,
-  text,
-  timestamp,
-  uuid,
-} from 'drizzle-orm/pg-core';
-
-const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+import { index, integer, jsonb, type PgSchema, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
+import { timestampTz } from '../db/columns.ts';
 
 /** The transactional outbox, one per publishing module, inside that module's schema. */
 export function outboxTable(schema: PgSchema) {
@@ -21,12 +11,12 @@ export function outboxTable(schema: PgSchema) {
       event: text('event').notNull(),
       payload: jsonb('payload').notNull(),
       headers: jsonb('headers').$type<Record<string, string>>().notNull().default({}),
-      createdAt: at('created_at').notNull().defaultNow(),
-      publishedAt: at('published_at'),
+      createdAt: timestampTz('created_at').notNull().defaultNow(),
+      publishedAt: timestampTz('published_at'),
       attempts: integer('attempts').notNull().default(0),
-      nextAttemptAt: at('next_attempt_at').notNull().defaultNow(),
+      nextAttemptAt: timestampTz('next_attempt_at').notNull().defaultNow(),
       lastError: text('last_error'),
-      deadAt: at('dead_at'),
+      deadAt: timestampTz('dead_at'),
     },
     (t) => [
       index('outbox_pending_idx')
@@ -43,7 +33,7 @@ export function inboxTable(schema: PgSchema) {
     {
       eventId: uuid('event_id').notNull(),
       handler: text('handler').notNull(),
-      handledAt: at('handled_at').notNull().defaultNow(),
+      handledAt: timestampTz('handled_at').notNull().defaultNow(),
     },
     (t) => [primaryKey({ columns: [t.eventId, t.handler] })],
   );

@@ -34,6 +34,26 @@ export class CursorCodec {
     });
   }
 
+  /**
+   * One page of a list as API.md shapes it: the cursor decoded to the list's position,
+   * the list asked for `limit` items after it, and the next position signed again.
+   */
+  async page<T>(
+    scope: string,
+    query: { limit: number; cursor?: string },
+    list: (
+      limit: number,
+      position: string | undefined,
+    ) => Promise<{ items: T[]; next: string | null }>,
+  ): Promise<{ items: T[]; nextCursor: string | null }> {
+    const position = query.cursor === undefined ? undefined : this.decode(scope, query.cursor);
+    const page = await list(query.limit, position);
+    return {
+      items: page.items,
+      nextCursor: page.next === null ? null : this.encode(scope, page.next),
+    };
+  }
+
   #mac(body: string): string {
     return createHmac('sha256', this.#key).update(body).digest('base64url').slice(0, 22);
   }

@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, jsonb, type PgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
-
-const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+import { index, integer, jsonb, type PgSchema, text, uuid } from 'drizzle-orm/pg-core';
+import { timestampTz } from '../db/columns.ts';
 
 export type SagaPhase = 'forward' | 'compensating' | 'done';
 
@@ -19,10 +18,10 @@ export function sagaTable(schema: PgSchema) {
       reason: text('reason'),
       attempts: integer('attempts').notNull().default(0),
       leaseOwner: text('lease_owner'),
-      leaseUntil: at('lease_until'),
-      deadlineAt: at('deadline_at').notNull(),
-      createdAt: at('created_at').notNull().defaultNow(),
-      updatedAt: at('updated_at').notNull().defaultNow(),
+      leaseUntil: timestampTz('lease_until'),
+      deadlineAt: timestampTz('deadline_at').notNull(),
+      createdAt: timestampTz('created_at').notNull().defaultNow(),
+      updatedAt: timestampTz('updated_at').notNull().defaultNow(),
     },
     (t) => [index('sagas_open_idx').on(t.leaseUntil).where(sql`${t.phase} <> 'done'`)],
   );

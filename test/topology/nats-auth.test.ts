@@ -49,7 +49,10 @@ beforeAll(async () => {
   );
   for (let i = 0; i < 100; i++) {
     const up = await Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {} } }).then(
-      (s) => (s.end(), true),
+      (s) => {
+        s.end();
+        return true;
+      },
       () => false,
     );
     if (up) break;
