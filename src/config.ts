@@ -24,6 +24,7 @@ export type Config = {
   /** DATABASE_URL_<MODULE> overrides, by module. */
   moduleDatabaseUrls: Record<string, string>;
   logLevel: LogLevel;
+  logFormat: 'json' | 'pretty';
   /** True when JWT_SECRET was not set and a random one is in use. */
   ephemeralSecret: boolean;
   jwtSecret: string;

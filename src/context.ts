@@ -16,17 +16,6 @@ export interface CallContext {
   requestId: string;
   /** Set by callers that retry on their own (sagas), so no layer below retries again. */
   noRetry?: boolean;
-  /** W3C trace context of the request, carried to every node the call reaches. */
-  traceparent?: string;
-}
-
-const traceparentPattern = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
-
-/** A `traceparent` header worth carrying on, or undefined for anything malformed. */
-export function saneTraceparent(value: string | null | undefined): string | undefined {
-  return value && traceparentPattern.test(value) && !/^00-0{32}-|-0{16}-/.test(value)
-    ? value
-    : undefined;
 }
 
 export const anonymous: Caller = { kind: 'anonymous' };

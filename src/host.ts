@@ -1,9 +1,11 @@
+import { and, count, isNull, min } from 'drizzle-orm';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Contract } from './contract.ts';
-import type { Database } from './db/types.ts';
+import type { Database, Db } from './db/types.ts';
 import type { Subscriber } from './events/local-sink.ts';
 import { OutboxRelay } from './events/relay.ts';
+import type { OutboxTable } from './events/tables.ts';
 import type { EventSink } from './events/types.ts';
 import type { ModuleDefinition, ModuleInstance, ModuleRuntime } from './module.ts';
 import type { Logger } from './observability/log.ts';
@@ -40,9 +42,11 @@ export function hostModules(o: {
     const database = o.byModule.get(module)!;
     const log = o.log.child({ module });
     const relay = def.outbox
-      ? new OutboxRelay({ db: database.db, table: def.outbox, sink, log, clock })
+      ? new OutboxRelay({ db: database.db, table: def.outbox, sink, log, clock, module, metrics })
       : undefined;
     if (relay) relays.push(relay);
+    if (def.outbox)
+      metrics.scrapeHooks.push(outboxBacklog(database.db, def.outbox, module, metrics));
     const runtime: ModuleRuntime = {
       db: database.db,
       log,
@@ -77,4 +81,17 @@ export function hostModules(o: {
     instances.push(instance as ModuleInstance<Contract>);
   }
   return { instances, relays, subscribers };
+}
+
+/** At scrape time: how many committed events wait for the relay, and how old the oldest is. */
+function outboxBacklog(db: Db, table: OutboxTable, module: string, metrics: Metrics) {
+  return async () => {
+    const [row] = await db
+      .select({ pending: count(), oldest: min(table.createdAt) })
+      .from(table)
+      .where(and(isNull(table.publishedAt), isNull(table.deadAt)));
+    metrics.outboxPending.set({ module }, row?.pending ?? 0);
+    const oldest = row?.oldest ? new Date(row.oldest).getTime() : undefined;
+    metrics.outboxOldestAge.set({ module }, oldest ? Math.max(0, (Date.now() - oldest) / 1000) : 0);
+  };
 }

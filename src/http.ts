@@ -50,7 +50,7 @@ export function serveHttp(o: {
       ...(config.gateway ? o.defs.flatMap((d) => (d.routes ? [d.routes] : [])) : []),
       (api) =>
         mountOps(api, {
-          registry: o.metrics.registry,
+          metrics: o.metrics,
           version: o.version,
           routes: () => routes,
           log: o.log,

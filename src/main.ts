@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     return void process.stdout.write(formatNodes(nodes));
   }
   if (config.command === 'migrate') {
-    const log = createLogger(config.logLevel, { node: config.nodeId });
+    const log = createLogger(config.logLevel, { node: config.nodeId }, undefined, config.logFormat);
     const { dbs } = await migrateAll(config, allModules, log);
     await dbs.close();
     log.info('migrations up to date', { modules: config.modules });

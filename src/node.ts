@@ -4,21 +4,27 @@ import type { Config } from './config.ts';
 import { migrateModule } from './db/migrate.ts';
 import { DatabaseRegistry } from './db/registry.ts';
 import type { Database } from './db/types.ts';
+import { AppError } from './errors.ts';
 import { consumeEvents, ensureStream, JetStreamSink } from './events/jetstream.ts';
 import { LocalEventSink } from './events/local-sink.ts';
-import type { NodeInfo } from './gateway/ops.ts';
+import { metricsResponse, type NodeInfo } from './gateway/ops.ts';
+import { problemResponse } from './gateway/problem.ts';
 import { hostModules } from './host.ts';
 import { listenEarly, serveHttp } from './http.ts';
 import type { ModuleDefinition } from './module.ts';
+import { callMatrix } from './observability/call-matrix.ts';
 import { createLogger, type Logger } from './observability/log.ts';
-import { breakerLevels, createMetrics } from './observability/metrics.ts';
+import { breakerLevels, createMetrics, type Metrics } from './observability/metrics.ts';
+import { startTracing } from './observability/tracing.ts';
+import { readinessChecks } from './readiness.ts';
 import { resilience } from './resilience/index.ts';
 import { discoverNodes } from './transport/discovery.ts';
 import { Dispatcher } from './transport/dispatcher.ts';
-import { callMetrics, deadline } from './transport/middleware.ts';
+import { deadline, observeCalls } from './transport/middleware.ts';
 import { NatsTransport } from './transport/nats.ts';
 import { connectNats, redactNats } from './transport/nats-connect.ts';
 import { hostModules as serveOverNats } from './transport/nats-host.ts';
+import { serveNodeInfo } from './transport/node-service.ts';
 import { LocalTransport, Router } from './transport/router.ts';
 
 export interface RunningNode {
@@ -55,14 +61,30 @@ export async function startNode(
   clock: Clock = systemClock,
 ): Promise<RunningNode> {
   const startedAt = clock.now();
-  const log = createLogger(config.logLevel, { node: config.nodeId });
+  const log = createLogger(config.logLevel, { node: config.nodeId }, undefined, config.logFormat);
+  const tracing = await startTracing({
+    nodeId: config.nodeId,
+    version: VERSION,
+    modules: config.modules,
+    log,
+  });
   if (config.ephemeralSecret) {
     log.warn(
       'JWT_SECRET is not set: using a random key, so tokens stop working when this process restarts',
     );
   }
   const metrics = createMetrics();
+  metrics.nodeInfo.set(
+    {
+      node: config.nodeId,
+      version: VERSION,
+      modules: config.modules.join(',') || 'none',
+      transport: config.transport,
+    },
+    1,
+  );
   const early = listenEarly(config);
+  const metricsServer = config.metricsPort ? serveMetrics(config, metrics) : undefined;
   const nc: NatsConnection | undefined =
     config.transport === 'nats' ? await connectNats(config) : undefined;
   const { dbs, byModule, hosted } = await migrateAll(config, defs, log);
@@ -79,7 +101,7 @@ export async function startNode(
   });
   const router = new Router(dispatcher, transport, [
     deadline,
-    callMetrics(metrics, dispatcher, transport.kind),
+    observeCalls(metrics, dispatcher, transport.kind),
     guard,
   ]);
   const sink = nc ? new JetStreamSink(nc, config.subjectPrefix) : new LocalEventSink(metrics);
@@ -118,6 +140,19 @@ export async function startNode(
         log,
       })
     : [];
+  if (nc) {
+    services.push(
+      await serveNodeInfo({
+        nc,
+        prefix: config.subjectPrefix,
+        nodeId: config.nodeId,
+        version: VERSION,
+        modules: config.modules,
+        gateway: config.gateway,
+        metrics,
+      }),
+    );
+  }
 
   let shuttingDown = false;
   const self = (): NodeInfo => ({
@@ -137,21 +172,18 @@ export async function startNode(
     clock,
     version: VERSION,
     nodes: async () =>
-      nc ? discoverNodes(nc, config.subjectPrefix, self(), clock.now()) : [self()],
-    checks: {
-      shutdown: async () => (shuttingDown ? { ok: false, detail: 'shutting down' } : { ok: true }),
-      database: async () => {
-        await Promise.all((await dbs.all()).map((d) => d.ping()));
-        return { ok: true };
-      },
-      migrations: async () => ({ ok: true, detail: `${hosted.length} modules migrated` }),
-      ...(nc
-        ? {
-            nats: async () =>
-              nc.isClosed() ? { ok: false, detail: 'connection closed' } : { ok: true },
-          }
-        : {}),
-    },
+      nc
+        ? discoverNodes(nc, config.subjectPrefix, self(), clock.now())
+        : [{ ...self(), calls: await callMatrix(metrics) }],
+    checks: readinessChecks({
+      config,
+      dbs,
+      byModule,
+      hosted,
+      defs,
+      nc,
+      shuttingDown: () => shuttingDown,
+    }),
   });
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${server.port}`;
   log.info(`bunshop ${VERSION} listening on ${url}`, {
@@ -167,6 +199,12 @@ export async function startNode(
   const stop = () => {
     stopping ??= (async () => {
       shuttingDown = true;
+      if (config.shutdownDelayMs > 0) {
+        log.info('shutting down: readiness is 503; still serving while load balancers notice', {
+          delayMs: config.shutdownDelayMs,
+        });
+        await Bun.sleep(config.shutdownDelayMs);
+      }
       log.info('shutting down: finishing in-flight requests');
       // Leave the queue groups first, so other instances take new calls while this one drains.
       await Promise.all(services.map((s) => s.stop()));
@@ -176,9 +214,25 @@ export async function startNode(
       await Promise.all(relays.map((r) => r.stop()));
       await nc?.drain();
       await dbs.close();
+      metricsServer?.stop(true);
+      await tracing.shutdown().catch((err) => log.warn('could not flush spans', { err }));
       log.info('stopped');
     })();
     return stopping;
   };
   return { url, port: server.port ?? config.port, log, stop };
+}
+
+/** `--metrics-port`: the scrape endpoint (and liveness) on a port that can stay private. */
+function serveMetrics(config: Config, metrics: Metrics) {
+  return Bun.serve({
+    port: config.metricsPort,
+    hostname: config.host,
+    fetch: (request) => {
+      const path = new URL(request.url).pathname;
+      if (path === '/metrics') return metricsResponse(metrics);
+      if (path === '/health/live') return Response.json({ status: 'ok' });
+      return problemResponse(new AppError('not_found', 'This port serves /metrics only.'));
+    },
+  });
 }

@@ -52,7 +52,7 @@ if (postgres) {
 if (postgres && (await natsReachable())) {
   passes.push({
     name: `api and faults over NATS, one module per process (${binary || 'src/main.ts'}), on Postgres`,
-    paths: ['test/api', 'test/topology'],
+    paths: ['test/api', 'test/topology', 'test/observability'],
     // With a compiled binary, the topology is made of it: what production runs.
     env: { BUNSHOP_BIN: binary, BUNSHOP_TEST_DB: 'postgres', BUNSHOP_TEST_TOPOLOGY: 'nats' },
   });

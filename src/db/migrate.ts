@@ -74,3 +74,19 @@ async function appliedHash(tx: Tx, module: string, tag: string): Promise<string 
   }[];
   return rows[0]?.hash;
 }
+
+/** Tags this build expects that the database has not applied (a restored or foreign database). */
+export async function missingMigrations(
+  database: Database,
+  module: string,
+  migrations: readonly Migration[],
+): Promise<string[]> {
+  const result = await database.db.execute(
+    sql`select tag from bunshop.migrations where module = ${module}`,
+  );
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as {
+    tag: string;
+  }[];
+  const applied = new Set(rows.map((r) => r.tag));
+  return migrations.map((m) => m.tag).filter((tag) => !applied.has(tag));
+}

@@ -5,6 +5,7 @@ import initdbPath from '@electric-sql/pglite/initdb.wasm' with { type: 'file' };
 import fsBundlePath from '@electric-sql/pglite/pglite.data' with { type: 'file' };
 import wasmPath from '@electric-sql/pglite/pglite.wasm' with { type: 'file' };
 import { drizzle } from 'drizzle-orm/pglite';
+import { traceTransactions } from './traced.ts';
 import type { Database, Db } from './types.ts';
 
 /**
@@ -27,7 +28,7 @@ export async function openPglite(dataDir: string): Promise<Database> {
     // PGlite's default 128 MB of shared buffers doubles a laptop process's memory for no gain.
     startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
   });
-  const db = drizzle({ client }) as unknown as Db;
+  const db = traceTransactions(drizzle({ client }) as unknown as Db, 'postgresql', 'pglite');
   return {
     kind: 'pglite',
     describe: inMemory ? 'embedded PGlite in memory' : `embedded PGlite in ${location}`,

@@ -1,5 +1,6 @@
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { traceTransactions } from './traced.ts';
 import type { Database, Db } from './types.ts';
 
 export interface PostgresOptions {
@@ -16,7 +17,11 @@ export async function openPostgres({ url, poolSize }: PostgresOptions): Promise<
     onnotice: () => {},
     connect_timeout: 10,
   } as postgres.Options<Record<string, never>>);
-  const db = drizzle({ client }) as unknown as Db;
+  const db = traceTransactions(
+    drizzle({ client }) as unknown as Db,
+    'postgresql',
+    databaseName(url),
+  );
   await client`select 1`;
   return {
     kind: 'postgres',
@@ -30,6 +35,14 @@ export async function openPostgres({ url, poolSize }: PostgresOptions): Promise<
     },
     close: () => client.end({ timeout: 5 }),
   };
+}
+
+function databaseName(url: string): string {
+  try {
+    return new URL(url).pathname.slice(1) || 'postgres';
+  } catch {
+    return 'postgres';
+  }
 }
 
 /** The URL without its password, safe for logs. */

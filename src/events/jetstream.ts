@@ -121,6 +121,15 @@ async function handle(
   let envelope: EventEnvelope | undefined;
   try {
     envelope = m.json<EventEnvelope>();
+    if (m.info.deliveryCount > 1)
+      o.metrics.eventRedeliveries.inc({ event: sub.event.name, module });
+    // The message's own headers carry the trace context on the wire; they win over the body's copy.
+    const traceparent = m.headers?.get('traceparent');
+    if (traceparent) {
+      envelope.headers = { ...envelope.headers, traceparent };
+      const tracestate = m.headers?.get('tracestate');
+      if (tracestate) envelope.headers.tracestate = tracestate;
+    }
     const outcome = await handleOnce(o.subscriber, sub, envelope);
     m.ack();
     o.metrics.eventDeliveries.inc({ event: sub.event.name, module, outcome });
@@ -130,7 +139,7 @@ async function handle(
       o.nc.publish(eventNames(o.prefix).deadLetter(module, sub.event.name), m.data);
       // Debian's nats-server 2.9 ignores a reason on term(), so none is given.
       m.term();
-      o.metrics.eventDeliveries.inc({ event: sub.event.name, module, outcome: 'dead_lettered' });
+      o.metrics.eventDeadLetters.inc({ event: sub.event.name, module });
       o.log.error('event dead-lettered after repeated failures', {
         event: sub.event.name,
         eventId: envelope?.id,

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import type { Db } from '../db/types.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { contextFromHeaders, inSpan, linkFromHeaders, SpanKind } from '../observability/tracing.ts';
 import type { InboxTable } from './tables.ts';
 import type { EventEnvelope, EventSink, Subscription } from './types.ts';
 
@@ -52,21 +53,42 @@ export class LocalEventSink implements EventSink {
   }
 }
 
-/** Runs one handler at most once per event id; returns whether it ran or was a duplicate. */
-export async function handleOnce(
+/**
+ * Runs one handler at most once per event id; returns whether it ran or was a duplicate.
+ * Its consumer span is a child of the publish span, and linked to it, in the writer's trace.
+ */
+export function handleOnce(
   subscriber: Subscriber,
   sub: Subscription,
   envelope: EventEnvelope,
 ): Promise<'handled' | 'duplicate'> {
-  const payload = v.parse(sub.event.payload, envelope.payload);
-  return subscriber.db.transaction(async (tx) => {
-    const inserted = await tx
-      .insert(subscriber.inbox)
-      .values({ eventId: envelope.id, handler: sub.name })
-      .onConflictDoNothing()
-      .returning({ eventId: subscriber.inbox.eventId });
-    if (inserted.length === 0) return 'duplicate';
-    await sub.handle(payload, tx, envelope);
-    return 'handled';
-  });
+  return inSpan(
+    `handle ${envelope.event}`,
+    {
+      kind: SpanKind.CONSUMER,
+      parent: contextFromHeaders((k) => envelope.headers[k]),
+      links: linkFromHeaders(envelope.headers),
+      attributes: {
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': envelope.event,
+        'messaging.message.id': envelope.id,
+        'bunshop.subscriber': `${subscriber.module}.${sub.name}`,
+      },
+    },
+    async (span) => {
+      const payload = v.parse(sub.event.payload, envelope.payload);
+      const outcome = await subscriber.db.transaction(async (tx) => {
+        const inserted = await tx
+          .insert(subscriber.inbox)
+          .values({ eventId: envelope.id, handler: sub.name })
+          .onConflictDoNothing()
+          .returning({ eventId: subscriber.inbox.eventId });
+        if (inserted.length === 0) return 'duplicate' as const;
+        await sub.handle(payload, tx, envelope);
+        return 'handled' as const;
+      });
+      span.setAttribute('bunshop.outcome', outcome);
+      return outcome;
+    },
+  );
 }

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import type { EventDef, EventPayload } from '../contract.ts';
 import type { Tx } from '../db/types.ts';
+import { traceHeaders } from '../observability/tracing.ts';
 import type { OutboxTable } from './tables.ts';
 
 /** Writes events into a module's outbox, inside the transaction that changes its state. */
@@ -11,7 +12,9 @@ export class Outbox {
     const id = Bun.randomUUIDv7();
     // Validated before it is written: a malformed event must fail the transaction, not a subscriber.
     const checked = v.parse(def.payload, payload);
-    await tx.insert(this.table).values({ id, event: def.name, payload: checked });
+    // The writing transaction's trace context: the event's delivery and handling join its trace.
+    const headers = traceHeaders();
+    await tx.insert(this.table).values({ id, event: def.name, payload: checked, headers });
     return id;
   }
 }

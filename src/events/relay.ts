@@ -1,7 +1,10 @@
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/types.ts';
 import type { Logger } from '../observability/log.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { contextFromHeaders, inSpan, SpanKind, traceHeaders } from '../observability/tracing.ts';
 import type { OutboxTable } from './tables.ts';
 import type { EventEnvelope, EventSink } from './types.ts';
 
@@ -11,6 +14,9 @@ export interface RelayOptions {
   sink: EventSink;
   log: Logger;
   clock: Clock;
+  /** The publishing module, for metrics. */
+  module?: string;
+  metrics?: Metrics;
   /** Deliveries before an event is dead-lettered. */
   maxAttempts?: number;
   pollMs?: number;
@@ -26,14 +32,15 @@ const claimMs = 30_000;
  * order. A row is marked published only after the sink accepted it (at-least-once).
  */
 export class OutboxRelay {
-  readonly #o: Required<Omit<RelayOptions, 'onDeadLetter'>> & Pick<RelayOptions, 'onDeadLetter'>;
+  readonly #o: Required<Omit<RelayOptions, 'onDeadLetter' | 'metrics'>> &
+    Pick<RelayOptions, 'onDeadLetter' | 'metrics'>;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = true;
 
   constructor(options: RelayOptions) {
-    this.#o = { maxAttempts: 8, pollMs: 500, batch: 100, ...options };
+    this.#o = { maxAttempts: 8, pollMs: 500, batch: 100, module: 'unknown', ...options };
   }
 
   start(): void {
@@ -49,16 +56,19 @@ export class OutboxRelay {
       return;
     }
     clearTimeout(this.#timer);
-    this.#running = this.#loop().finally(() => {
-      this.#running = undefined;
-      if (this.#stopped) return;
-      if (this.#again) {
-        this.#again = false;
-        this.nudge();
-      } else {
-        this.#timer = setTimeout(() => this.nudge(), this.#o.pollMs);
-      }
-    });
+    // Detached from the request that nudged it: each event's span names its own parent.
+    this.#running = context
+      .with(ROOT_CONTEXT, () => this.#loop())
+      .finally(() => {
+        this.#running = undefined;
+        if (this.#stopped) return;
+        if (this.#again) {
+          this.#again = false;
+          this.nudge();
+        } else {
+          this.#timer = setTimeout(() => this.nudge(), this.#o.pollMs);
+        }
+      });
   }
 
   /** Stops polling after delivering what is already committed. */
@@ -105,21 +115,42 @@ export class OutboxRelay {
     return rows.length;
   }
 
-  async #deliver(row: OutboxTable['$inferSelect']): Promise<void> {
-    const { db, table, sink, clock, log, maxAttempts } = this.#o;
+  /** Delivers one row in a producer span, a child of the transaction that wrote the event. */
+  #deliver(row: OutboxTable['$inferSelect']): Promise<void> {
+    return inSpan(
+      `publish ${row.event}`,
+      {
+        kind: SpanKind.PRODUCER,
+        parent: contextFromHeaders((k) => row.headers[k]),
+        attributes: {
+          'messaging.operation.type': 'send',
+          'messaging.destination.name': row.event,
+          'messaging.message.id': row.id,
+          'bunshop.attempt': row.attempts + 1,
+        },
+      },
+      () => this.#attempt(row),
+    );
+  }
+
+  async #attempt(row: OutboxTable['$inferSelect']): Promise<void> {
+    const { db, table, sink, clock, log, maxAttempts, metrics, module } = this.#o;
+    // Consumers see the producer span as the parent of their handling.
     const envelope: EventEnvelope = {
       id: row.id,
       event: row.event,
       payload: row.payload,
-      headers: row.headers,
+      headers: { ...row.headers, ...traceHeaders() },
       createdAt: row.createdAt.toISOString(),
     };
     try {
       await sink.deliver(envelope);
+      const publishedAt = clock.now();
       await db
         .update(table)
-        .set({ publishedAt: new Date(clock.now()) })
+        .set({ publishedAt: new Date(publishedAt) })
         .where(eq(table.id, row.id));
+      metrics?.outboxLag.observe({ module }, (publishedAt - row.createdAt.getTime()) / 1000);
     } catch (err) {
       const attempts = row.attempts + 1;
       const message = err instanceof Error ? err.message : String(err);
@@ -141,6 +172,7 @@ export class OutboxRelay {
           attempts,
           error: message,
         });
+        metrics?.eventDeadLetters.inc({ event: row.event, module });
         this.#o.onDeadLetter?.(envelope, message);
       } else {
         log.warn('event delivery failed; will retry', {

@@ -1,9 +1,18 @@
+import {
+  context,
+  INVALID_SPAN_CONTEXT,
+  isSpanContextValid,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 import { Hono } from 'hono';
 import type { Clock } from '../clock.ts';
-import { anonymous, type CallContext, saneTraceparent } from '../context.ts';
+import { anonymous, type CallContext } from '../context.ts';
 import { AppError, toAppError } from '../errors.ts';
 import type { Logger } from '../observability/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { withRequestId } from '../observability/scope.ts';
+import { contextFromHeaders, SpanKind, tracer } from '../observability/tracing.ts';
 import type { Router } from '../transport/router.ts';
 import { parseOrThrow } from '../validation.ts';
 import type { AnyRoute, Api, RouteRequest } from './api.ts';
@@ -43,6 +52,8 @@ const saneRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
  * address, and a 429 to a liveness probe would get a healthy node restarted.
  */
 const unlimited = new Set(['/health/live', '/health/ready']);
+/** Probes and scrapes: no span, and their access log lines only at debug level. */
+const routine = new Set([...unlimited, '/metrics']);
 
 /** Builds the HTTP gateway: every route, the error model and the cross-cutting limits. */
 export function createGateway(o: GatewayOptions) {
@@ -63,16 +74,48 @@ export function createGateway(o: GatewayOptions) {
     const started = performance.now();
     const given = c.req.header('x-request-id');
     const requestId = given && saneRequestId.test(given) ? given : crypto.randomUUID();
+    const method = c.req.method;
     c.set('requestId', requestId);
     c.set('route', 'unmatched');
     c.set('address', clientAddress(c.req.raw, c.env, o.trustProxy));
-    await next();
+    const quiet = routine.has(c.req.path);
+    // A caller's traceparent makes this request part of its trace; malformed ones are ignored.
+    const parent = contextFromHeaders((name) => c.req.header(name));
+    const span = quiet
+      ? trace.wrapSpanContext(trace.getSpanContext(parent) ?? INVALID_SPAN_CONTEXT)
+      : tracer.startSpan(
+          method,
+          {
+            kind: SpanKind.SERVER,
+            attributes: { 'http.request.method': method, 'url.path': c.req.path },
+          },
+          parent,
+        );
+    await context.with(withRequestId(trace.setSpan(parent, span), requestId), next);
+    const status = c.res.status;
     c.res.headers.set('x-request-id', requestId);
     // Templates as API.md and the OpenAPI document write them: /orders/{id}.
     const route = c.get('route').replace(/:([A-Za-z]+)/g, '{$1}');
-    const labels = { method: c.req.method, route, status: String(c.res.status) };
+    const labels = { method, route, status: String(status) };
+    const seconds = (performance.now() - started) / 1000;
     o.metrics.httpRequests.inc(labels);
-    o.metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);
+    o.metrics.httpDuration.observe(labels, seconds);
+    if (!quiet) {
+      span.updateName(`${method} ${route}`);
+      span.setAttributes({ 'http.route': route, 'http.response.status_code': status });
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    }
+    const ids = span.spanContext();
+    (quiet ? o.log.debug : o.log.info)('request', {
+      method,
+      route,
+      path: c.req.path,
+      status,
+      ms: Math.round(seconds * 10_000) / 10,
+      requestId,
+      ...(isSpanContextValid(ids) ? { traceId: ids.traceId, spanId: ids.spanId } : {}),
+    });
   });
 
   app.use('*', async (c, next) => {
@@ -101,7 +144,6 @@ export function createGateway(o: GatewayOptions) {
         api.tokens,
         o,
         c.get('requestId'),
-        saneTraceparent(c.req.header('traceparent')),
       );
       const req: RouteRequest<unknown, unknown> = {
         hono: c,
@@ -154,13 +196,11 @@ async function callContext(
   tokens: TokenService,
   o: GatewayOptions,
   requestId: string,
-  traceparent: string | undefined,
 ): Promise<CallContext> {
   const ctx: CallContext = {
     deadline: o.clock.now() + o.requestTimeoutMs,
     caller: anonymous,
     requestId,
-    ...(traceparent ? { traceparent } : {}),
   };
   if (auth === 'public') return ctx;
   // The scheme is case-insensitive (RFC 9110 section 11.1).

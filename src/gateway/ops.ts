@@ -1,8 +1,9 @@
 import scalarBundle from '@scalar/api-reference/browser/standalone.js' with { type: 'file' };
-import type { Registry } from 'prom-client';
 import * as v from 'valibot';
 import { AppError } from '../errors.ts';
+import type { CallEdge } from '../observability/call-matrix.ts';
 import type { Logger } from '../observability/log.ts';
+import { type Metrics, render } from '../observability/metrics.ts';
 import type { AnyRoute, Api } from './api.ts';
 import { json } from './api.ts';
 import { openApiDocument } from './openapi.ts';
@@ -24,6 +25,8 @@ export interface NodeInfo {
   uptimeSeconds: number;
   /** Per module action: requests served and errors answered, from NATS service stats. */
   endpoints?: EndpointCount[];
+  /** Calls this node made, by caller and target module: its part of the call matrix. */
+  calls?: CallEdge[];
 }
 
 export interface EndpointCount {
@@ -49,6 +52,19 @@ const nodeInfo = v.object({
       }),
     ),
   ),
+  calls: v.optional(
+    v.array(
+      v.object({
+        caller: v.string(),
+        module: v.string(),
+        transport: v.string(),
+        calls: v.number(),
+        errors: v.number(),
+        meanMs: v.number(),
+        p99Ms: v.number(),
+      }),
+    ),
+  ),
 });
 
 const docsPage = `<!doctype html>
@@ -59,11 +75,24 @@ const docsPage = `<!doctype html>
 
 const ok = v.object({ status: v.string() });
 
+/** A probe must answer quickly even when a dependency hangs (a dropped network, a stuck pool). */
+const checkTimeoutMs = 2_000;
+
+class CheckTimeout extends Error {}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CheckTimeout(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Health, metrics, the OpenAPI document and the reference page. */
 export function mountOps(
   api: Api,
   o: {
-    registry: Registry;
+    metrics: Metrics;
     checks: ReadinessChecks;
     version: string;
     routes: () => readonly AnyRoute[];
@@ -98,10 +127,12 @@ export function mountOps(
           async ([name, check]) =>
             [
               name,
-              await check().catch((err: unknown) => {
+              await withTimeout(check(), checkTimeoutMs).catch((err: unknown) => {
                 // The error may name hosts, drivers or SQL: log it, answer in general terms.
                 o.log?.warn('readiness check failed', { check: name, err });
-                return { ok: false, detail: 'the check failed; see the node log' };
+                const detail =
+                  err instanceof CheckTimeout ? err.message : 'the check failed; see the node log';
+                return { ok: false, detail };
               }),
             ] as const,
         ),
@@ -122,10 +153,7 @@ export function mountOps(
     summary: 'Prometheus metrics',
     auth: 'public',
     responses: { 200: { description: 'Prometheus text exposition.' } },
-    handle: async () =>
-      new Response(await o.registry.metrics(), {
-        headers: { 'content-type': o.registry.contentType },
-      }),
+    handle: async () => metricsResponse(o.metrics),
   });
   const nodes = o.nodes;
   if (nodes) {
@@ -179,5 +207,12 @@ export function mountOps(
           'cache-control': 'public, max-age=86400',
         },
       }),
+  });
+}
+
+/** The Prometheus exposition, for `/metrics` on the API port and on `--metrics-port`. */
+export async function metricsResponse(metrics: Metrics): Promise<Response> {
+  return new Response(await render(metrics), {
+    headers: { 'content-type': metrics.registry.contentType },
   });
 }

@@ -1,57 +1,123 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-/** One registry per process; every metric bunshop exposes is created here. */
+const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const sagaBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+/**
+ * One registry per process; every metric bunshop exposes is created here. Labels hold
+ * route templates, module and action names and codes only, never ids, so series stay bounded.
+ */
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const httpRequests = new Counter({
-    name: 'http_requests_total',
-    help: 'HTTP requests answered, by method, route template and status.',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [registry],
-  });
-  const httpDuration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP request latency, by method, route template and status.',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
-  });
-  const moduleCalls = new Counter({
-    name: 'module_calls_total',
-    help: 'Module calls, by target module, action, transport and outcome code.',
-    labelNames: ['module', 'action', 'transport', 'code'] as const,
-    registers: [registry],
-  });
-  const sagaOutcomes = new Counter({
-    name: 'saga_outcomes_total',
-    help: 'Sagas finished, by saga, outcome and reason.',
-    labelNames: ['saga', 'outcome', 'reason'] as const,
-    registers: [registry],
-  });
-  const eventDeliveries = new Counter({
-    name: 'event_deliveries_total',
-    help: 'Event deliveries to subscribers, by event, subscriber module and outcome.',
-    labelNames: ['event', 'module', 'outcome'] as const,
-    registers: [registry],
-  });
-  const breakerState = new Gauge({
-    name: 'circuit_breaker_state',
-    help: 'Circuit breaker per target module: 0 closed, 1 half-open, 2 open.',
-    labelNames: ['module'] as const,
-    registers: [registry],
-  });
+  // Gauges named `_total`, which Prometheus naming forbids (promtool check metrics flags them).
+  for (const name of ['handles', 'requests', 'resources'])
+    registry.removeSingleMetric(`nodejs_active_${name}_total`);
+  const registers = [registry];
+  const call = ['caller', 'module', 'action', 'transport', 'code'] as const;
+  const http = ['method', 'route', 'status'] as const;
   return {
     registry,
-    httpRequests,
-    httpDuration,
-    moduleCalls,
-    sagaOutcomes,
-    eventDeliveries,
-    breakerState,
+    /** Read at scrape time (outbox backlog); each runs before the text is rendered. */
+    scrapeHooks: [] as (() => Promise<void>)[],
+    httpRequests: new Counter({
+      name: 'bunshop_http_requests_total',
+      help: 'HTTP requests answered, by method, route template and status.',
+      labelNames: http,
+      registers,
+    }),
+    httpDuration: new Histogram({
+      name: 'bunshop_http_request_duration_seconds',
+      help: 'HTTP request latency, by method, route template and status.',
+      labelNames: http,
+      buckets: latencyBuckets,
+      registers,
+    }),
+    moduleCalls: new Counter({
+      name: 'bunshop_module_calls_total',
+      help: 'Module calls as their caller saw them: the call matrix, by caller, target, action, transport and outcome code.',
+      labelNames: call,
+      registers,
+    }),
+    moduleCallDuration: new Histogram({
+      name: 'bunshop_module_call_duration_seconds',
+      help: 'Module call latency as the caller saw it, retries included.',
+      labelNames: call,
+      buckets: latencyBuckets,
+      registers,
+    }),
+    breakerState: new Gauge({
+      name: 'bunshop_circuit_breaker_state',
+      help: 'Circuit breaker per target module: 0 closed, 1 half-open, 2 open.',
+      labelNames: ['module'] as const,
+      registers,
+    }),
+    sagaOutcomes: new Counter({
+      name: 'bunshop_saga_outcomes_total',
+      help: 'Sagas finished: confirmed, rejected before any step took effect, or compensated; with the reason.',
+      labelNames: ['saga', 'outcome', 'reason'] as const,
+      registers,
+    }),
+    sagaDuration: new Histogram({
+      name: 'bunshop_saga_duration_seconds',
+      help: 'Time from a saga starting to its outcome being written.',
+      labelNames: ['saga', 'outcome'] as const,
+      buckets: sagaBuckets,
+      registers,
+    }),
+    outboxPending: new Gauge({
+      name: 'bunshop_outbox_pending_events',
+      help: 'Committed events not yet published, per publishing module (read at scrape time).',
+      labelNames: ['module'] as const,
+      registers,
+    }),
+    outboxOldestAge: new Gauge({
+      name: 'bunshop_outbox_oldest_pending_age_seconds',
+      help: 'Age of the oldest unpublished event, per module; 0 when none is waiting.',
+      labelNames: ['module'] as const,
+      registers,
+    }),
+    outboxLag: new Histogram({
+      name: 'bunshop_outbox_relay_lag_seconds',
+      help: 'Time from an event being committed to the relay publishing it.',
+      labelNames: ['module'] as const,
+      buckets: latencyBuckets,
+      registers,
+    }),
+    eventDeliveries: new Counter({
+      name: 'bunshop_event_deliveries_total',
+      help: 'Event deliveries to a subscribing module: handled, duplicate (already in its inbox) or failed.',
+      labelNames: ['event', 'module', 'outcome'] as const,
+      registers,
+    }),
+    eventRedeliveries: new Counter({
+      name: 'bunshop_event_redeliveries_total',
+      help: 'Deliveries of an event that had been delivered to the same subscriber before.',
+      labelNames: ['event', 'module'] as const,
+      registers,
+    }),
+    eventDeadLetters: new Counter({
+      name: 'bunshop_event_dead_letters_total',
+      help: 'Events given up after repeated failures and moved to a dead-letter subject or row.',
+      labelNames: ['event', 'module'] as const,
+      registers,
+    }),
+    nodeInfo: new Gauge({
+      name: 'bunshop_node_info',
+      help: 'Always 1: which node this is, its version, modules and transport.',
+      labelNames: ['node', 'version', 'modules', 'transport'] as const,
+      registers,
+    }),
   };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The exposition text, after the scrape hooks; a failing or slow hook leaves its gauges as they were. */
+export async function render(metrics: Metrics, hookTimeoutMs = 2_000): Promise<string> {
+  const timeout = new Promise((resolve) => setTimeout(resolve, hookTimeoutMs).unref?.());
+  await Promise.race([Promise.allSettled(metrics.scrapeHooks.map((hook) => hook())), timeout]);
+  return metrics.registry.metrics();
+}
 
 export const breakerLevels = { closed: 0, 'half-open': 1, open: 2 } as const;

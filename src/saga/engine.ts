@@ -5,6 +5,12 @@ import type { Db, Tx } from '../db/types.ts';
 import { crashPoint } from '../faults.ts';
 import type { Logger } from '../observability/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import {
+  contextFromHeaders,
+  inSpan,
+  outsideTransaction,
+  traceHeaders,
+} from '../observability/tracing.ts';
 import type { SagaRow, SagaTable } from './table.ts';
 import type { SagaDefinition } from './types.ts';
 
@@ -63,6 +69,8 @@ export class SagaEngine<S> {
       leaseOwner: this.#o.owner,
       leaseUntil: new Date(now + this.#o.leaseMs),
       deadlineAt: new Date(now + timeoutMs),
+      // The action's span, not its transaction's: the steps run after that transaction ends.
+      trace: traceHeaders(outsideTransaction()),
     });
   }
 
@@ -135,14 +143,20 @@ export class SagaEngine<S> {
       if (row.phase === 'forward') {
         if (row.step >= def.steps.length) return void (await this.#finish(row, undefined));
         if (row.step <= this.#pivot && clock.now() > row.deadlineAt.getTime()) {
-          row = await this.#write(row, { phase: 'compensating', reason: def.timeoutReason });
+          row = await this.#write(row, {
+            phase: 'compensating',
+            reason: def.timeoutReason,
+            undoFrom: row.step,
+          });
           continue;
         }
         const current = await this.#checkLease(row);
         if (!current) return;
         const step = def.steps[current.step]!;
         try {
-          const patch = await step.run(state, this.#ctx(current));
+          const patch = await this.#span(current, step.name, () =>
+            step.run(state, this.#ctx(current)),
+          );
           row = await this.#write(current, {
             state: { ...state, ...patch },
             step: current.step + 1,
@@ -156,6 +170,7 @@ export class SagaEngine<S> {
               ? await this.#write(current, {
                   phase: 'compensating',
                   reason: failure.reason,
+                  undoFrom: current.step,
                   attempts: 0,
                 })
               : await this.#retryLater(current, step.name, err);
@@ -166,7 +181,12 @@ export class SagaEngine<S> {
         if (!current) return;
         const step = def.steps[current.step]!;
         try {
-          await step.compensate?.(state, this.#ctx(current));
+          if (step.compensate) {
+            const undo = step.compensate;
+            await this.#span(current, `compensate-${step.name}`, () =>
+              undo(state, this.#ctx(current)),
+            );
+          }
           row = await this.#write(current, { step: current.step - 1, attempts: 0 });
           crashPoint(`compensate-${step.name}`);
         } catch (err) {
@@ -181,6 +201,25 @@ export class SagaEngine<S> {
     const leaseUntil = row.leaseUntil?.getTime() ?? 0;
     if (this.#o.clock.now() < leaseUntil - (this.#o.leaseMs * 2) / 3) return row;
     return this.#write(row, {});
+  }
+
+  /** A step's span, in the trace of the request that began the saga, even after a takeover. */
+  #span<T>(row: SagaRow, step: string, fn: () => Promise<T>): Promise<T> {
+    const saga = this.#o.definition.name;
+    return inSpan(
+      `saga ${saga} ${step}`,
+      {
+        parent: contextFromHeaders((k) => row.trace[k]),
+        attributes: {
+          'bunshop.saga': saga,
+          'bunshop.saga.id': row.id,
+          'bunshop.saga.step': step,
+          'bunshop.saga.attempt': row.attempts + 1,
+          'bunshop.node.id': this.#o.owner,
+        },
+      },
+      fn,
+    );
   }
 
   #ctx(row: SagaRow) {
@@ -248,11 +287,13 @@ export class SagaEngine<S> {
       return true;
     });
     if (!done) return;
-    this.#o.metrics?.sagaOutcomes.inc({
-      saga: def.name,
-      outcome: reason === undefined ? 'confirmed' : 'rejected',
-      reason: reason ?? '',
-    });
+    const outcome =
+      reason === undefined ? 'confirmed' : (row.undoFrom ?? 0) > 0 ? 'compensated' : 'rejected';
+    this.#o.metrics?.sagaOutcomes.inc({ saga: def.name, outcome, reason: reason ?? '' });
+    this.#o.metrics?.sagaDuration.observe(
+      { saga: def.name, outcome },
+      (now.getTime() - row.createdAt.getTime()) / 1000,
+    );
     crashPoint(reason === undefined ? 'complete' : 'fail');
   }
 }

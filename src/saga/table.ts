@@ -16,6 +16,10 @@ export function sagaTable(schema: PgSchema) {
       /** forward: the next step to run; compensating: the next step to undo. */
       step: integer('step').notNull(),
       reason: text('reason'),
+      /** The step compensation started from: above 0, some step had taken effect and was undone. */
+      undoFrom: integer('undo_from'),
+      /** W3C trace context of the transaction that began the saga: its step spans join that trace. */
+      trace: jsonb('trace').$type<Record<string, string>>().notNull().default({}),
       attempts: integer('attempts').notNull().default(0),
       leaseOwner: text('lease_owner'),
       leaseUntil: timestampTz('lease_until'),

@@ -1,5 +1,7 @@
 import { type NatsConnection, RequestStrategy, type ServiceStats } from 'nats';
 import type { EndpointCount, NodeInfo } from '../gateway/ops.ts';
+import { formatMatrix, mergeMatrices } from '../observability/call-matrix.ts';
+import { callsFromStats, nodeServiceKind } from './node-service.ts';
 import { serviceName } from './subjects.ts';
 
 /**
@@ -20,7 +22,8 @@ export async function discoverNodes(
   >) {
     const node = s.metadata?.node;
     const module = s.metadata?.module;
-    if (!node || !module || !s.name.startsWith(ours)) continue;
+    const isNode = s.metadata?.kind === nodeServiceKind;
+    if (!node || !(module || isNode) || !s.name.startsWith(ours)) continue;
     const entry = nodes.get(node) ?? {
       nodeId: node,
       version: s.version,
@@ -29,6 +32,11 @@ export async function discoverNodes(
       uptimeSeconds: Math.max(0, Math.round((now - Date.parse(s.started)) / 1000)),
       endpoints: [],
     };
+    nodes.set(node, entry);
+    if (isNode || !module) {
+      entry.calls = callsFromStats(s.endpoints?.[0]?.data);
+      continue;
+    }
     if (!entry.modules.includes(module)) entry.modules.push(module);
     for (const e of s.endpoints ?? []) {
       entry.endpoints!.push({
@@ -38,7 +46,6 @@ export async function discoverNodes(
         errors: e.num_errors,
       } satisfies EndpointCount);
     }
-    nodes.set(node, entry);
   }
   return [...nodes.values()].sort((a, b) => a.nodeId.localeCompare(b.nodeId));
 }
@@ -57,5 +64,6 @@ export function formatNodes(nodes: readonly NodeInfo[]): string {
       );
     }
   }
-  return `${lines.join('\n')}\n`;
+  const matrix = mergeMatrices(nodes.map((n) => n.calls ?? []));
+  return `${lines.join('\n')}\n\n${formatMatrix(matrix)}`;
 }

@@ -1,10 +1,14 @@
+import { context } from '@opentelemetry/api';
 import * as v from 'valibot';
 import { assertNotExpired, type CallContext } from '../context.ts';
 import type { Contract, ServiceOf } from '../contract.ts';
 import { AppError, isAppError } from '../errors.ts';
 import { delayPoint } from '../faults.ts';
 import type { Logger } from '../observability/log.ts';
+import { withRequestId } from '../observability/scope.ts';
+import { inSpan, SpanKind } from '../observability/tracing.ts';
 import { parseOrThrow } from '../validation.ts';
+import { isServerFault } from './middleware.ts';
 
 type Handler = (input: unknown, ctx: CallContext) => Promise<unknown>;
 
@@ -41,12 +45,21 @@ export class Dispatcher {
     return this.#hosted.get(module)?.contract;
   }
 
-  async dispatch(
-    module: string,
-    action: string,
-    input: unknown,
-    ctx: CallContext,
-  ): Promise<unknown> {
+  /** Runs one action in a server span: the callee's half of the call, whichever transport carried it. */
+  dispatch(module: string, action: string, input: unknown, ctx: CallContext): Promise<unknown> {
+    return inSpan(
+      `${module}/${action}`,
+      {
+        kind: SpanKind.SERVER,
+        parent: withRequestId(context.active(), ctx.requestId),
+        attributes: { 'rpc.system': 'bunshop', 'rpc.service': module, 'rpc.method': action },
+      },
+      () => this.#run(module, action, input, ctx),
+      isServerFault,
+    );
+  }
+
+  async #run(module: string, action: string, input: unknown, ctx: CallContext): Promise<unknown> {
     const hosted = this.#hosted.get(module);
     const def =
       hosted && Object.hasOwn(hosted.contract.actions, action)

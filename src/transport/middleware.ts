@@ -1,6 +1,7 @@
-import { assertNotExpired } from '../context.ts';
+import { assertNotExpired, type CallContext } from '../context.ts';
 import { toAppError } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { inSpan, SpanKind } from '../observability/tracing.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import type { CallMiddleware } from './types.ts';
 
@@ -10,25 +11,64 @@ export const deadline: CallMiddleware = (call, next) => {
   return next();
 };
 
-/** Counts every module call by target, action, transport and outcome code. */
-export function callMetrics(
+/** The calling module, or `gateway` for a call made on behalf of an HTTP client. */
+export function callerOf(ctx: CallContext): string {
+  return ctx.caller.kind === 'system' ? ctx.caller.module : 'gateway';
+}
+
+/** Errors worth a red span: the callee's or the network's fault, not a refused request. */
+export function isServerFault(err: unknown): boolean {
+  return toAppError(err).status >= 500;
+}
+
+/**
+ * The caller's view of every call, direct or remote alike: a client span (so both
+ * topologies draw the same trace tree) and the call matrix (count and latency by caller and target).
+ */
+export function observeCalls(
   metrics: Metrics,
   dispatcher: Dispatcher,
   remote: string,
 ): CallMiddleware {
-  return async (call, next) => {
+  return (call, next) => {
+    const transport = dispatcher.hosts(call.module) ? 'direct' : remote;
     const labels = {
+      caller: callerOf(call.ctx),
       module: call.module,
       action: call.action,
-      transport: dispatcher.hosts(call.module) ? 'direct' : remote,
+      transport,
     };
-    try {
-      const result = await next();
-      metrics.moduleCalls.inc({ ...labels, code: 'ok' });
-      return result;
-    } catch (err) {
-      metrics.moduleCalls.inc({ ...labels, code: toAppError(err).code });
-      throw err;
-    }
+    const started = performance.now();
+    const done = (code: string) => {
+      const all = { ...labels, code };
+      metrics.moduleCalls.inc(all);
+      metrics.moduleCallDuration.observe(all, (performance.now() - started) / 1000);
+    };
+    return inSpan(
+      `${call.module}/${call.action}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'rpc.system': 'bunshop',
+          'rpc.service': call.module,
+          'rpc.method': call.action,
+          'bunshop.transport': transport,
+          'bunshop.caller': labels.caller,
+        },
+      },
+      async (span) => {
+        try {
+          const result = await next();
+          done('ok');
+          return result;
+        } catch (err) {
+          const code = toAppError(err).code;
+          span.setAttribute('bunshop.code', code);
+          done(code);
+          throw err;
+        }
+      },
+      isServerFault,
+    );
   };
 }

@@ -1,7 +1,9 @@
+import { context } from '@opentelemetry/api';
 import type { NatsConnection, Service, ServiceMsg } from 'nats';
 import type { Clock } from '../clock.ts';
 import { toAppError } from '../errors.ts';
 import type { Logger } from '../observability/log.ts';
+import { contextFromHeaders } from '../observability/tracing.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import { actionSubject, serviceName } from './subjects.ts';
 import { contextFrom, decodeBody, encodeBody } from './wire.ts';
@@ -52,8 +54,11 @@ async function answer(
   msg: ServiceMsg,
 ): Promise<void> {
   try {
-    const ctx = contextFrom((name) => msg.headers?.get(name) || undefined, o.clock.now());
-    const result = await o.dispatcher.dispatch(module, action, decodeBody(msg.data), ctx);
+    const get = (name: string) => msg.headers?.get(name) || undefined;
+    const ctx = contextFrom(get, o.clock.now());
+    const result = await context.with(contextFromHeaders(get), () =>
+      o.dispatcher.dispatch(module, action, decodeBody(msg.data), ctx),
+    );
     msg.respond(encodeBody(result));
   } catch (err) {
     const e = toAppError(err);

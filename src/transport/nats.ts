@@ -1,6 +1,7 @@
 import { ErrorCode, Events, headers, type NatsConnection, NatsError, ServiceError } from 'nats';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
+import { traceHeaders } from '../observability/tracing.ts';
 import { actionSubject } from './subjects.ts';
 import type { Call, Transport } from './types.ts';
 import { decodeBody, encodeBody, errorFromWire, wireHeaders } from './wire.ts';
@@ -39,7 +40,8 @@ export class NatsTransport implements Transport {
     const h = headers();
     h.set(wireHeaders.deadline, String(call.ctx.deadline));
     h.set(wireHeaders.requestId, call.ctx.requestId);
-    if (call.ctx.traceparent) h.set(wireHeaders.traceparent, call.ctx.traceparent);
+    // The active span is the caller's client span: the callee's server span becomes its child.
+    for (const [k, v] of Object.entries(traceHeaders())) h.set(k, v);
     h.set(wireHeaders.caller, JSON.stringify(call.ctx.caller));
     let reply: Awaited<ReturnType<NatsConnection['request']>>;
     try {

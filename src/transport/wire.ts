@@ -1,12 +1,11 @@
-import { type CallContext, type Caller, saneTraceparent } from '../context.ts';
+import type { CallContext, Caller } from '../context.ts';
 import { AppError, type SerializedError } from '../errors.ts';
 
-/** Headers that carry the call context across NATS. */
+/** Headers that carry the call context across NATS; trace context travels as W3C `traceparent`. */
 export const wireHeaders = {
   deadline: 'Bunshop-Deadline',
   requestId: 'Bunshop-Request-Id',
   caller: 'Bunshop-Caller',
-  traceparent: 'traceparent',
 } as const;
 
 const maxBytes = 1024 * 1024;
@@ -34,12 +33,10 @@ export function contextFrom(get: (name: string) => string | undefined, now: numb
     const parsed = JSON.parse(get(wireHeaders.caller) ?? 'null') as Caller | null;
     if (parsed && isCaller(parsed)) caller = parsed;
   } catch {}
-  const traceparent = saneTraceparent(get(wireHeaders.traceparent));
   return {
     deadline: Number.isFinite(deadline) && deadline > 0 ? deadline : now + 5_000,
     requestId,
     caller,
-    ...(traceparent ? { traceparent } : {}),
   };
 }
 

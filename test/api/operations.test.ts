@@ -53,20 +53,24 @@ describe('metrics', () => {
     return res.text;
   };
 
-  test('http_requests_total is labelled by the route template, never the raw path', async () => {
+  test('bunshop_http_requests_total is labelled by the route template, never the raw path', async () => {
     const labels = { method: 'GET', route: '/orders/{id}', status: '404' };
-    const before = series(await scrape(), 'http_requests_total', labels);
+    const before = series(await scrape(), 'bunshop_http_requests_total', labels);
     for (const id of [...ids, ids[0]!]) {
       expect((await api.get(`/orders/${id}`, { token: user.token })).status).toBe(404);
     }
     await api.get('/nope/0190d4c8-8c7a-7cc0-8000-0000000000a3');
     const text = await scrape();
-    expect(series(text, 'http_requests_total', labels)).toBe(before + 3);
+    expect(series(text, 'bunshop_http_requests_total', labels)).toBe(before + 3);
     for (const raw of [...ids, '0190d4c8-8c7a-7cc0-8000-0000000000a3', '/nope']) {
       expect(text).not.toContain(raw);
     }
     expect(
-      series(text, 'http_requests_total', { method: 'GET', route: 'unmatched', status: '404' }),
+      series(text, 'bunshop_http_requests_total', {
+        method: 'GET',
+        route: 'unmatched',
+        status: '404',
+      }),
     ).toBeGreaterThanOrEqual(1);
   });
 
@@ -75,31 +79,35 @@ describe('metrics', () => {
     await api.post('/users', undefined, { raw: 'x'.repeat(64 * 1024 + 1) });
     const text = await scrape();
     expect(
-      series(text, 'http_requests_total', {
+      series(text, 'bunshop_http_requests_total', {
         method: 'PATCH',
         route: '/inventory/items/{sku}',
         status: '405',
       }),
     ).toBeGreaterThanOrEqual(1);
     expect(
-      series(text, 'http_requests_total', { method: 'POST', route: '/users', status: '413' }),
+      series(text, 'bunshop_http_requests_total', {
+        method: 'POST',
+        route: '/users',
+        status: '413',
+      }),
     ).toBeGreaterThanOrEqual(1);
     expect(text).not.toContain('RAW-SKU-405');
   });
 
-  test('http_request_duration_seconds is a histogram with the same labels', async () => {
+  test('bunshop_http_request_duration_seconds is a histogram with the same labels', async () => {
     await api.get('/health/live');
     const text = await scrape();
-    expect(text).toContain('# TYPE http_request_duration_seconds histogram');
-    expect(text).toContain('# TYPE http_requests_total counter');
+    expect(text).toContain('# TYPE bunshop_http_request_duration_seconds histogram');
+    expect(text).toContain('# TYPE bunshop_http_requests_total counter');
     const labels = { method: 'GET', route: '/health/live', status: '200' };
-    const count = series(text, 'http_request_duration_seconds_count', labels);
+    const count = series(text, 'bunshop_http_request_duration_seconds_count', labels);
     expect(count).toBeGreaterThanOrEqual(1);
-    expect(series(text, 'http_request_duration_seconds_bucket', { ...labels, le: '+Inf' })).toBe(
-      count,
-    );
-    expect(series(text, 'http_request_duration_seconds_sum', labels)).toBeGreaterThan(0);
-    expect(count).toBe(series(text, 'http_requests_total', labels));
+    expect(
+      series(text, 'bunshop_http_request_duration_seconds_bucket', { ...labels, le: '+Inf' }),
+    ).toBe(count);
+    expect(series(text, 'bunshop_http_request_duration_seconds_sum', labels)).toBeGreaterThan(0);
+    expect(count).toBe(series(text, 'bunshop_http_requests_total', labels));
   });
 });
 

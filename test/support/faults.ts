@@ -239,7 +239,7 @@ export const faultViolations = (o: Outcome) =>
 
 /**
  * Samples every live node's /metrics while a fault lasts, noting the modules whose breaker
- * some node reported open (`circuit_breaker_state{module="..."} 2`).
+ * some node reported open (`bunshop_circuit_breaker_state{module="..."} 2`).
  */
 export function watchBreakers(rig: Rig) {
   const open = new Set<string>();
@@ -249,7 +249,7 @@ export function watchBreakers(rig: Rig) {
       fetch(`${n.baseUrl}/metrics`).then((r) => r.text()),
       1_000,
     ).then((text) => {
-      for (const m of text.matchAll(/circuit_breaker_state\{module="(\w+)"\} 2\b/g))
+      for (const m of text.matchAll(/bunshop_circuit_breaker_state\{module="(\w+)"\} 2\b/g))
         open.add(m[1]!);
     });
   const loop = (async () => {

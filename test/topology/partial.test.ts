@@ -51,7 +51,7 @@ test('a module with no instance answers 503 with Retry-After, and its breaker op
   expect(first.body.type).toBe('urn:bunshop:problem:unavailable');
   for (let i = 0; i < 8; i++) expect((await api.get('/inventory/items')).status).toBe(503);
   const metrics = await api.get('/metrics');
-  expect(metrics.text).toMatch(/circuit_breaker_state\{module="inventory"\} 2/);
+  expect(metrics.text).toMatch(/bunshop_circuit_breaker_state\{module="inventory"\} 2/);
   // A hosted module is unaffected: sign-up and sign-in go through the user node.
   const user = await api.newUser('partial');
   expect((await api.get('/users/me', { token: user.token })).body.id).toBe(user.id);

@@ -1,0 +1,74 @@
+import { Empty, type NatsConnection } from 'nats';
+import type { Config } from './config.ts';
+import { missingMigrations } from './db/migrate.ts';
+import type { DatabaseRegistry } from './db/registry.ts';
+import type { Database } from './db/types.ts';
+import type { ReadinessChecks } from './gateway/ops.ts';
+import type { ModuleDefinition } from './module.ts';
+import { serviceName } from './transport/subjects.ts';
+
+/**
+ * What `/health/ready` checks: not shutting down, every database answering, migrations
+ * applied, NATS reachable, and for a gateway an instance of every module it does not host.
+ */
+export function readinessChecks(o: {
+  config: Config;
+  dbs: DatabaseRegistry;
+  byModule: Map<string, Database>;
+  hosted: readonly ModuleDefinition[];
+  defs: readonly ModuleDefinition[];
+  nc?: NatsConnection;
+  shuttingDown: () => boolean;
+}): ReadinessChecks {
+  const checks: ReadinessChecks = {
+    shutdown: async () =>
+      o.shuttingDown() ? { ok: false, detail: 'shutting down' } : { ok: true },
+    database: async () => {
+      await Promise.all((await o.dbs.all()).map((d) => d.ping()));
+      return { ok: true };
+    },
+    migrations: async () => {
+      const missing = (
+        await Promise.all(
+          o.hosted.map(async (def) =>
+            (
+              await missingMigrations(
+                o.byModule.get(def.contract.name)!,
+                def.contract.name,
+                def.migrations,
+              )
+            ).map((tag) => `${def.contract.name}/${tag}`),
+          ),
+        )
+      ).flat();
+      return missing.length
+        ? { ok: false, detail: `not applied: ${missing.join(', ')}` }
+        : { ok: true, detail: `${o.hosted.length} modules up to date` };
+    },
+  };
+  const nc = o.nc;
+  if (!nc) return checks;
+  // A round trip to the server: a connection that is reconnecting does not answer.
+  checks.nats = async () => {
+    if (nc.isClosed()) return { ok: false, detail: 'connection closed' };
+    await nc.flush();
+    return { ok: true };
+  };
+  if (o.config.gateway) {
+    for (const def of o.defs) {
+      const module = def.contract.name;
+      if (o.config.modules.includes(module)) continue;
+      checks[`module:${module}`] = async () => {
+        try {
+          await nc.request(`$SRV.PING.${serviceName(o.config.subjectPrefix, module)}`, Empty, {
+            timeout: 1_000,
+          });
+          return { ok: true };
+        } catch {
+          return { ok: false, detail: `no reachable ${module} instance` };
+        }
+      };
+    }
+  }
+  return checks;
+}
