@@ -88,7 +88,7 @@ export async function startNode(
   const nc: NatsConnection | undefined =
     config.transport === 'nats' ? await connectNats(config) : undefined;
   const { dbs, byModule, hosted } = await migrateAll(config, defs, log);
-  const dispatcher = new Dispatcher(log);
+  const dispatcher = new Dispatcher(log, metrics);
   const transport = nc
     ? new NatsTransport(nc, config.subjectPrefix, clock)
     : new LocalTransport(dispatcher);
@@ -99,6 +99,11 @@ export async function startNode(
     clock,
     onBreakerChange: (module, state) => metrics.breakerState.set({ module }, breakerLevels[state]),
   });
+  // Every remote target starts closed, so dashboards show a state before the first change.
+  for (const def of defs) {
+    if (nc && !config.modules.includes(def.contract.name))
+      metrics.breakerState.set({ module: def.contract.name }, breakerLevels.closed);
+  }
   const router = new Router(dispatcher, transport, [
     deadline,
     observeCalls(metrics, dispatcher, transport.kind),

@@ -46,6 +46,19 @@ export function createMetrics() {
       buckets: latencyBuckets,
       registers,
     }),
+    handled: new Counter({
+      name: 'bunshop_module_handled_total',
+      help: 'Module calls this node served, by module, action and outcome code: how load splits across instances.',
+      labelNames: ['module', 'action', 'code'] as const,
+      registers,
+    }),
+    handleDuration: new Histogram({
+      name: 'bunshop_module_handle_duration_seconds',
+      help: 'Time this node spent serving a module call, from dispatch to answer.',
+      labelNames: ['module', 'action', 'code'] as const,
+      buckets: latencyBuckets,
+      registers,
+    }),
     breakerState: new Gauge({
       name: 'bunshop_circuit_breaker_state',
       help: 'Circuit breaker per target module: 0 closed, 1 half-open, 2 open.',

@@ -1,4 +1,10 @@
-import { type NatsConnection, RequestStrategy, type ServiceStats } from 'nats';
+import {
+  ErrorCode,
+  type NatsConnection,
+  NatsError,
+  RequestStrategy,
+  type ServiceStats,
+} from 'nats';
 import type { EndpointCount, NodeInfo } from '../gateway/ops.ts';
 import { formatMatrix, mergeMatrices } from '../observability/call-matrix.ts';
 import { callsFromStats, nodeServiceKind } from './node-service.ts';
@@ -17,9 +23,9 @@ export async function discoverNodes(
   const client = nc.services.client({ strategy: RequestStrategy.Timer, maxWait: 500 });
   const ours = serviceName(prefix, '');
   const nodes = new Map<string, NodeInfo>(self ? [[self.nodeId, { ...self, endpoints: [] }]] : []);
-  for await (const s of (await client.stats()) as AsyncIterable<
-    ServiceStats & { metadata?: Record<string, string> }
-  >) {
+  type Stats = ServiceStats & { metadata?: Record<string, string> };
+  const answers = (await client.stats()) as AsyncIterable<Stats>;
+  for await (const s of noRespondersAsEmpty(answers)) {
     const node = s.metadata?.node;
     const module = s.metadata?.module;
     const isNode = s.metadata?.kind === nodeServiceKind;
@@ -66,4 +72,13 @@ export function formatNodes(nodes: readonly NodeInfo[]): string {
   }
   const matrix = mergeMatrices(nodes.map((n) => n.calls ?? []));
   return `${lines.join('\n')}\n\n${formatMatrix(matrix)}`;
+}
+
+/** With no service at all on a prefix, NATS answers "no responders": that is an empty list. */
+async function* noRespondersAsEmpty<T>(answers: AsyncIterable<T>): AsyncIterable<T> {
+  try {
+    yield* answers;
+  } catch (err) {
+    if (!(err instanceof NatsError && err.code === ErrorCode.NoResponders)) throw err;
+  }
 }

@@ -2,9 +2,10 @@ import { context } from '@opentelemetry/api';
 import * as v from 'valibot';
 import { assertNotExpired, type CallContext } from '../context.ts';
 import type { Contract, ServiceOf } from '../contract.ts';
-import { AppError, isAppError } from '../errors.ts';
+import { AppError, isAppError, toAppError } from '../errors.ts';
 import { delayPoint } from '../faults.ts';
 import type { Logger } from '../observability/log.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { withRequestId } from '../observability/scope.ts';
 import { inSpan, SpanKind } from '../observability/tracing.ts';
 import { parseOrThrow } from '../validation.ts';
@@ -24,7 +25,10 @@ interface Hosted {
 export class Dispatcher {
   readonly #hosted = new Map<string, Hosted>();
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly metrics?: Metrics,
+  ) {}
 
   host<C extends Contract>(contract: C, service: ServiceOf<C>): void {
     this.#hosted.set(contract.name, {
@@ -54,7 +58,23 @@ export class Dispatcher {
         parent: withRequestId(context.active(), ctx.requestId),
         attributes: { 'rpc.system': 'bunshop', 'rpc.service': module, 'rpc.method': action },
       },
-      () => this.#run(module, action, input, ctx),
+      async () => {
+        const started = performance.now();
+        let code = 'ok';
+        try {
+          return await this.#run(module, action, input, ctx);
+        } catch (err) {
+          code = toAppError(err).code;
+          throw err;
+        } finally {
+          // Only actions that exist: a caller cannot grow the label set with made-up names.
+          if (code !== 'not_found' || this.contract(module)?.actions[action]) {
+            const labels = { module, action, code };
+            this.metrics?.handled.inc(labels);
+            this.metrics?.handleDuration.observe(labels, (performance.now() - started) / 1000);
+          }
+        }
+      },
       isServerFault,
     );
   }

@@ -69,6 +69,12 @@ test('/admin/nodes lists the live nodes and what each hosts', async () => {
   expect(byId.get(`${prefix}-gw`)?.modules).toEqual([]);
   const signIns = byId.get(`${prefix}-user`)?.endpoints?.find((e) => e.action === 'authenticate');
   expect(signIns?.requests).toBeGreaterThan(0);
+  // The call matrix: the gateway's calls to the user module went over NATS.
+  const gatewayCalls = (res.body.nodes as { nodeId: string; calls?: Record<string, unknown>[] }[])
+    .find((n) => n.nodeId === `${prefix}-gw`)
+    ?.calls?.find((c) => c.caller === 'gateway' && c.module === 'user');
+  expect(gatewayCalls).toMatchObject({ transport: 'nats' });
+  expect(gatewayCalls?.calls as number).toBeGreaterThan(0);
   expect(
     (await api.get('/admin/nodes', { token: (await api.newUser('nodes')).token })).status,
   ).toBe(403);
@@ -86,4 +92,20 @@ test('`bunshop nodes` lists the same nodes on the command line', () => {
   const out = run.stdout.toString();
   expect(out).toContain(`${prefix}-user`);
   expect(out).toMatch(/user\.authenticate\s+\d+ requests/);
+  expect(out).toContain(`${prefix}-gw`);
+  expect(out).toMatch(/gateway -> user\s+nats\s+[1-9]\d* calls/);
+  expect(out).toMatch(/gateway -> inventory\s+nats\s+[1-9]\d* calls\s+[1-9]\d* errors/);
+});
+
+test('`bunshop nodes` on a prefix nobody serves says so and exits 0', () => {
+  const main = join(import.meta.dir, '..', '..', 'src', 'main.ts');
+  const command = process.env.BUNSHOP_BIN ? [process.env.BUNSHOP_BIN] : [process.execPath, main];
+  const run = Bun.spawnSync([...command, 'nodes'], {
+    env: { ...process.env, SUBJECT_PREFIX: `${prefix}-empty`, LOG_LEVEL: 'error' },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  expect(run.stderr.toString()).toBe('');
+  expect(run.exitCode).toBe(0);
+  expect(run.stdout.toString()).toContain('no bunshop nodes answered');
 });
