@@ -63,6 +63,11 @@ export async function startNode(
   const startedAt = clock.now();
   const log = createLogger(config.logLevel, { node: config.nodeId }, undefined, config.logFormat);
   const tracing = await startTracing({
+    // One service per role, so a trace view tells the gateway's spans from the order node's.
+    serviceName:
+      config.modules.length === defs.length
+        ? 'bunshop'
+        : `bunshop-${config.modules.join('-') || 'gateway'}`,
     nodeId: config.nodeId,
     version: VERSION,
     modules: config.modules,

@@ -34,6 +34,9 @@ export class LocalEventSink implements EventSink {
     const targets = this.#byEvent.get(envelope.event) ?? [];
     // Sequential: PGlite has one connection, and ordering keeps failures easy to read.
     for (const { subscriber, sub } of targets) {
+      if ((envelope.attempt ?? 1) > 1) {
+        this.metrics?.eventRedeliveries.inc({ event: envelope.event, module: subscriber.module });
+      }
       await handleOnce(subscriber, sub, envelope).then(
         (outcome) => this.#count(envelope, subscriber, outcome),
         (err) => {

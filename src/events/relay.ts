@@ -142,6 +142,7 @@ export class OutboxRelay {
       payload: row.payload,
       headers: { ...row.headers, ...traceHeaders() },
       createdAt: row.createdAt.toISOString(),
+      attempt: row.attempts + 1,
     };
     try {
       await sink.deliver(envelope);

@@ -8,6 +8,8 @@ export interface EventEnvelope {
   payload: unknown;
   headers: Record<string, string>;
   createdAt: string;
+  /** The relay's delivery attempt, from 1; in-process sinks count a redelivery above 1. */
+  attempt?: number;
 }
 
 /** A module's handler for another module's event, run inside the subscriber's transaction. */

@@ -40,6 +40,8 @@ let contextReady = false;
  * and OTLP/HTTP export only when an endpoint is configured, so the SDK is not even loaded otherwise.
  */
 export async function startTracing(o: {
+  /** The default service name; OTEL_SERVICE_NAME overrides it. */
+  serviceName: string;
   nodeId: string;
   version: string;
   modules: readonly string[];
@@ -65,7 +67,7 @@ export async function startTracing(o: {
     .defaultResource()
     .merge(
       resources.resourceFromAttributes({
-        'service.name': 'bunshop',
+        'service.name': o.serviceName,
         'service.version': o.version,
         'service.instance.id': o.nodeId,
         'bunshop.node.id': o.nodeId,

@@ -215,6 +215,8 @@ describe.skipIf(!natsUp && !process.env.CI)('tracing, five nodes over NATS', () 
     const spans = await orderTrace(run);
     const { http, orderServer } = assertOrderTree(spans);
     expect(http.node).toEndWith('-gateway');
+    expect(http.service).toBe('bunshop-gateway');
+    expect(orderServer.service).toBe('bunshop-order');
     expect(orderServer.node).toMatch(/-order-[12]$/);
     expect(one(spans, 'inventory/reserve', kind.server).node).toEndWith('-inventory');
     expect(one(spans, 'payment/charge', kind.server).node).toEndWith('-payment');
