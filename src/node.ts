@@ -93,7 +93,7 @@ export async function startNode(
   const nc: NatsConnection | undefined =
     config.transport === 'nats' ? await connectNats(config) : undefined;
   const { dbs, byModule, hosted } = await migrateAll(config, defs, log);
-  const dispatcher = new Dispatcher(log, metrics);
+  const dispatcher = new Dispatcher(log, metrics, clock);
   const transport = nc
     ? new NatsTransport(nc, config.subjectPrefix, clock)
     : new LocalTransport(dispatcher);

@@ -15,6 +15,9 @@ export async function openPostgres({ url, poolSize }: PostgresOptions): Promise<
     // Pipelining many queries on few connections collapses throughput under load (porsager/postgres#747).
     max_pipeline: 1,
     onnotice: () => {},
+    // No array columns or parameters here. Its type query runs detached on every new connection,
+    // and a connection lost during it was an unhandled rejection that ended the process.
+    fetch_types: false,
     connect_timeout: 10,
   } as postgres.Options<Record<string, never>>);
   const db = traceTransactions(

@@ -1,7 +1,9 @@
 import { context } from '@opentelemetry/api';
 import * as v from 'valibot';
+import { type Clock, systemClock } from '../clock.ts';
 import { assertNotExpired, type CallContext } from '../context.ts';
 import type { Contract, ServiceOf } from '../contract.ts';
+import { isConnectionError } from '../db/errors.ts';
 import { AppError, isAppError, toAppError } from '../errors.ts';
 import { delayPoint } from '../faults.ts';
 import type { Logger } from '../observability/log.ts';
@@ -28,6 +30,7 @@ export class Dispatcher {
   constructor(
     private readonly log: Logger,
     private readonly metrics?: Metrics,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   host<C extends Contract>(contract: C, service: ServiceOf<C>): void {
@@ -95,9 +98,19 @@ export class Dispatcher {
     const parsed = parseOrThrow(def.input, input);
     let output: unknown;
     try {
-      output = await handler(parsed, ctx);
+      output = await withinDeadline(handler(parsed, ctx), ctx.deadline - this.clock.now());
     } catch (err) {
       if (isAppError(err)) throw err;
+      if (isConnectionError(err)) {
+        this.log.warn('database unreachable', { action: `${module}.${action}`, err });
+        throw new AppError(
+          'unavailable',
+          'A database this action needs is unreachable; try again shortly.',
+          {
+            retryAfter: 2,
+          },
+        );
+      }
       this.log.error('action failed', { action: `${module}.${action}`, err });
       throw new AppError('internal', 'An unexpected error occurred.');
     }
@@ -111,4 +124,28 @@ export class Dispatcher {
     }
     return checked.output;
   }
+}
+
+/**
+ * The caller stops waiting at its deadline, whatever the handler is stuck on (a database that
+ * went away, a lock): the answer is `deadline_exceeded`, as over NATS; the work itself runs on.
+ */
+function withinDeadline<T>(work: Promise<T>, remainingMs: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new AppError(
+            'deadline_exceeded',
+            'The request deadline passed before the action finished.',
+            {
+              retryAfter: 1,
+            },
+          ),
+        ),
+      Math.max(0, remainingMs),
+    );
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
