@@ -86,6 +86,9 @@ test('a node with the right credentials joins and is ready', async () => {
     node.proc.kill('SIGTERM');
     expect(await node.exited).toBe(0);
   }
+  // The password goes to NATS only: never into the node's log lines.
+  expect(node.output()).toContain('listening on');
+  expect(node.output()).not.toContain('right-password');
 }, 60_000);
 
 test('a wrong password fails at start-up with one clear line', () => {
@@ -107,4 +110,5 @@ test('a wrong password fails at start-up with one clear line', () => {
   const stderr = run.stderr.toString();
   expect(stderr).toContain('NATS refused the credentials');
   expect(stderr).not.toContain('wrong-password');
+  expect(run.stdout.toString()).not.toContain('wrong-password');
 }, 60_000);
