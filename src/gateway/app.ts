@@ -114,7 +114,9 @@ export function createGateway(o: GatewayOptions) {
       status,
       ms: Math.round(seconds * 10_000) / 10,
       requestId,
-      ...(isSpanContextValid(ids) ? { traceId: ids.traceId, spanId: ids.spanId } : {}),
+      ...(isSpanContextValid(ids) ? { traceId: ids.traceId } : {}),
+      // Without tracing the span is the caller's, passed through: its id is not this node's.
+      ...(span.isRecording() ? { spanId: ids.spanId } : {}),
     });
   });
 

@@ -13,11 +13,19 @@ export function withRequestId(ctx: Context, requestId: string): Context {
   return ctx.setValue(requestIdKey, requestId);
 }
 
-/** Request, trace and span ids of the work running now, for log lines. */
+/**
+ * Request, trace and span ids of the work running now, for log lines. With tracing off the
+ * active span is the caller's, passed through: its trace id is ours too, its span id is not.
+ */
 export function activeIds(): { requestId?: string; traceId?: string; spanId?: string } {
   const active = context.active();
   const requestId = active.getValue(requestIdKey) as string | undefined;
-  const span = trace.getSpanContext(active);
-  if (!span || !isSpanContextValid(span)) return requestId ? { requestId } : {};
-  return { ...(requestId ? { requestId } : {}), traceId: span.traceId, spanId: span.spanId };
+  const span = trace.getSpan(active);
+  const ids = span?.spanContext();
+  if (!ids || !isSpanContextValid(ids)) return requestId ? { requestId } : {};
+  return {
+    ...(requestId ? { requestId } : {}),
+    traceId: ids.traceId,
+    ...(span?.isRecording() ? { spanId: ids.spanId } : {}),
+  };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { context, trace } from '@opentelemetry/api';
+import { context, type Span, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { AppError } from '../../src/errors.ts';
 import { createLogger, type LogFormat, type LogLevel } from '../../src/observability/log.ts';
@@ -18,9 +18,15 @@ function capture(level: LogLevel = 'debug', format: LogFormat = 'json', base = {
   return { log, lines, json };
 }
 
-/** Runs `fn` inside a context with a sampled span and, optionally, a request id. */
+/** A span this process records (what a registered tracer provider hands out). */
+const recording: Span = Object.assign(
+  Object.create(trace.wrapSpanContext({ traceId, spanId, traceFlags: 1 })),
+  { isRecording: () => true },
+);
+
+/** Runs `fn` inside a context with a recording span and, optionally, a request id. */
 function inSpan<T>(fn: () => T, requestId?: string): T {
-  let ctx = trace.setSpanContext(context.active(), { traceId, spanId, traceFlags: 1 });
+  let ctx = trace.setSpan(context.active(), recording);
   if (requestId) ctx = withRequestId(ctx, requestId);
   return context.with(ctx, fn);
 }
@@ -285,4 +291,12 @@ describe('pretty format', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]!.line).toMatch(/ INFO {2}node-2 payment {2}charged attempt=2$/);
   });
+});
+
+test('a caller span passed through untraced gives its trace id, not its span id, to log lines', () => {
+  const { log, json } = capture();
+  const passedThrough = trace.setSpanContext(context.active(), { traceId, spanId, traceFlags: 1 });
+  context.with(passedThrough, () => log.info('inside'));
+  expect(json()[0]).toMatchObject({ traceId });
+  expect(json()[0]).not.toContainKey('spanId');
 });
