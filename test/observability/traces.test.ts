@@ -152,25 +152,23 @@ function assertOrderTree(spans: ReceivedSpan[]) {
 
 /** Signing up publishes user.created; payment's handling is a child of the publish span and linked to it. */
 async function assertEventHandling(run: Run) {
-  const created = await run.api.post('/users', {
-    name: 'Traced',
-    email: `traced-${Date.now()}@example.com`,
-    password: 'correct-horse-1',
-  });
-  expect(created.status).toBe(201);
-  const handled = (spans: ReceivedSpan[]) =>
-    spans.find(
-      (s) => s.name === 'handle user.created' && s.attributes['messaging.message.id'] !== undefined,
-    );
-  const spans = await run.receiver.until((all) =>
-    all.some((s) => handled([s]) && all.some((p) => p.spanId === s.parentSpanId)),
+  const traceId = crypto.randomUUID().replaceAll('-', '');
+  const created = await run.api.post(
+    '/users',
+    { name: 'Traced', email: `traced-${traceId}@example.com`, password: 'correct-horse-1' },
+    { headers: { traceparent: `00-${traceId}-${callerSpan}-01` } },
   );
-  const signUp = spans.find((s) => s.name === 'POST /users' && s.kind === kind.server)!;
-  const trace = spans.filter((s) => s.traceId === signUp.traceId);
+  expect(created.status).toBe(201);
+  const spans = await run.receiver.until((all) =>
+    all.some((s) => s.traceId === traceId && s.name === 'handle user.created'),
+  );
+  await Bun.sleep(300);
+  const trace = spans.filter((s) => s.traceId === traceId);
+  const signUp = one(trace, 'POST /users', kind.server);
   const handle = one(trace, 'handle user.created', kind.consumer);
   const publish = one(trace, 'publish user.created', kind.producer);
   expect(handle.parentSpanId).toBe(publish.spanId);
-  expect(handle.links).toContainEqual({ traceId: publish.traceId, spanId: publish.spanId });
+  expect(handle.links).toContainEqual({ traceId, spanId: publish.spanId });
   expect(ancestors(trace, publish)).toContain(signUp);
   return { handle, publish, signUp };
 }
