@@ -1,5 +1,5 @@
 import { context, trace } from '@opentelemetry/api';
-import { inSpan, openingTransaction, SpanKind } from '../observability/tracing.ts';
+import { inSpan, openingTransaction, SpanKind, tracingOn } from '../observability/tracing.ts';
 import type { Db } from './types.ts';
 
 /**
@@ -10,7 +10,7 @@ export function traceTransactions(db: Db, system: string, namespace: string): Db
   const original = db.transaction.bind(db);
   const attributes = { 'db.system.name': system, 'db.namespace': namespace };
   db.transaction = ((fn, config) =>
-    trace.getActiveSpan()
+    tracingOn() && trace.getActiveSpan()
       ? inSpan(
           'db transaction',
           { kind: SpanKind.CLIENT, attributes, parent: openingTransaction(context.active()) },

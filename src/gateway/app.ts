@@ -12,7 +12,7 @@ import { AppError, toAppError } from '../errors.ts';
 import type { Logger } from '../observability/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { withRequestId } from '../observability/scope.ts';
-import { contextFromHeaders, SpanKind, tracer } from '../observability/tracing.ts';
+import { contextFromHeaders, SpanKind, tracer, tracingOn } from '../observability/tracing.ts';
 import type { Router } from '../transport/router.ts';
 import { parseOrThrow } from '../validation.ts';
 import type { AnyRoute, Api, RouteRequest } from './api.ts';
@@ -81,7 +81,8 @@ export function createGateway(o: GatewayOptions) {
     const quiet = routine.has(c.req.path);
     // A caller's traceparent makes this request part of its trace; malformed ones are ignored.
     const parent = contextFromHeaders((name) => c.req.header(name));
-    const span = quiet
+    const traced = !quiet && tracingOn();
+    const span = !traced
       ? trace.wrapSpanContext(trace.getSpanContext(parent) ?? INVALID_SPAN_CONTEXT)
       : tracer.startSpan(
           method,
@@ -100,7 +101,7 @@ export function createGateway(o: GatewayOptions) {
     const seconds = (performance.now() - started) / 1000;
     o.metrics.httpRequests.inc(labels);
     o.metrics.httpDuration.observe(labels, seconds);
-    if (!quiet) {
+    if (traced) {
       span.updateName(`${method} ${route}`);
       span.setAttributes({ 'http.route': route, 'http.response.status_code': status });
       if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });

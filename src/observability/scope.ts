@@ -8,6 +8,11 @@ import {
 
 const requestIdKey = createContextKey('bunshop.request_id');
 
+/** The request id the active context carries, if any. */
+export function activeRequestId(ctx: Context = context.active()): string | undefined {
+  return ctx.getValue(requestIdKey) as string | undefined;
+}
+
 /** The request a piece of work belongs to, carried with the active trace context. */
 export function withRequestId(ctx: Context, requestId: string): Context {
   return ctx.setValue(requestIdKey, requestId);

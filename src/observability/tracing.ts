@@ -3,6 +3,7 @@ import {
   type Context,
   context,
   createContextKey,
+  INVALID_SPAN_CONTEXT,
   type Link,
   propagation,
   ROOT_CONTEXT,
@@ -34,6 +35,14 @@ export function otlpEndpoint(env: Env): string | undefined {
 }
 
 let contextReady = false;
+let recording = false;
+/** No span is ever recorded when tracing is off: hot paths skip making no-op spans. */
+const untraced = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/** Whether spans are recorded and exported in this process. */
+export function tracingOn(): boolean {
+  return recording;
+}
 
 /**
  * Context propagation is always on (log lines carry request and trace ids); span recording
@@ -80,11 +89,18 @@ export async function startTracing(o: {
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
   });
   trace.setGlobalTracerProvider(provider);
+  recording = true;
   o.log.info('tracing on: exporting spans over OTLP/HTTP', {
     endpoint: endpoint.replace(/\/\/[^@/]*@/, '//***@'),
     serviceName: resource.attributes['service.name'],
   });
-  return { enabled: true, shutdown: () => provider.shutdown() };
+  return {
+    enabled: true,
+    shutdown: async () => {
+      await provider.shutdown();
+      recording = false;
+    },
+  };
 }
 
 /**
@@ -97,6 +113,8 @@ export function inSpan<T>(
   fn: (span: Span) => Promise<T>,
   failed: (err: unknown) => boolean = () => true,
 ): Promise<T> {
+  // Off: no span; only a given parent (a stored or remote trace context) becomes active.
+  if (!recording) return o.parent ? context.with(o.parent, fn, undefined, untraced) : fn(untraced);
   const parent = o.parent ?? context.active();
   const span = tracer.startSpan(
     name,

@@ -8,7 +8,7 @@ import { AppError, isAppError, toAppError } from '../errors.ts';
 import { delayPoint } from '../faults.ts';
 import type { Logger } from '../observability/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { withRequestId } from '../observability/scope.ts';
+import { activeRequestId, withRequestId } from '../observability/scope.ts';
 import { inSpan, SpanKind } from '../observability/tracing.ts';
 import { parseOrThrow } from '../validation.ts';
 import { isServerFault } from './middleware.ts';
@@ -58,7 +58,11 @@ export class Dispatcher {
       `${module}/${action}`,
       {
         kind: SpanKind.SERVER,
-        parent: withRequestId(context.active(), ctx.requestId),
+        // Direct calls already run in their request's context; NATS and saga calls get it here.
+        parent:
+          activeRequestId() === ctx.requestId
+            ? undefined
+            : withRequestId(context.active(), ctx.requestId),
         attributes: { 'rpc.system': 'bunshop', 'rpc.service': module, 'rpc.method': action },
       },
       async () => {
