@@ -16,10 +16,17 @@ const view = (row: typeof items.$inferSelect) => ({
 
 export function createInventoryService(rt: ModuleRuntime): ServiceOf<typeof inventoryContract> {
   const now = () => new Date(rt.clock.now());
+  // The hottest read: its SQL is built once, not per request.
+  const itemBySku = rt.db
+    .select()
+    .from(items)
+    .where(eq(items.sku, sql.placeholder('sku')))
+    .limit(1)
+    .prepare('inventory_item_by_sku');
 
   return {
     async getItem({ sku }) {
-      const [row] = await rt.db.select().from(items).where(eq(items.sku, sku)).limit(1);
+      const [row] = await itemBySku.execute({ sku });
       if (!row) throw new AppError('not_found', `No item ${sku}.`);
       return view(row);
     },

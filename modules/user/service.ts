@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { type CallContext, isAdmin, requireUser } from '../../src/context.ts';
 import type { ServiceOf } from '../../src/contract.ts';
 import { AppError } from '../../src/errors.ts';
@@ -24,6 +24,13 @@ export function createUserService(rt: ModuleRuntime): ServiceOf<typeof userContr
   ensureAdmin(email: string, password: string): Promise<void>;
 } {
   const events = new Outbox(outbox);
+  // Read on every authenticated request (principal lookup) and by GET /users/me: built once.
+  const userById = rt.db
+    .select()
+    .from(users)
+    .where(eq(users.id, sql.placeholder('id')))
+    .limit(1)
+    .prepare('user_by_id');
 
   const findByEmail = async (email: string) =>
     (await rt.db.select().from(users).where(eq(users.emailKey, email.toLowerCase())).limit(1))[0];
@@ -69,7 +76,7 @@ export function createUserService(rt: ModuleRuntime): ServiceOf<typeof userContr
       if (ctx.caller.kind !== 'system' && requireUser(ctx).userId !== input.id && !isAdmin(ctx)) {
         throw new AppError('not_found', 'No such user.');
       }
-      const [row] = await rt.db.select().from(users).where(eq(users.id, input.id)).limit(1);
+      const [row] = await userById.execute({ id: input.id });
       if (!row) throw new AppError('not_found', 'No such user.');
       return view(row);
     },

@@ -42,7 +42,7 @@ export interface GatewayOptions {
   mount: ((api: Api) => void)[];
 }
 
-type Env = { Variables: { route: string; requestId: string; address: string } };
+type Env = { Variables: { route: string; requestId: string } };
 export type GatewayEnv = Env;
 
 const saneRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -77,7 +77,6 @@ export function createGateway(o: GatewayOptions) {
     const method = c.req.method;
     c.set('requestId', requestId);
     c.set('route', 'unmatched');
-    c.set('address', clientAddress(c.req.raw, c.env, o.trustProxy));
     const quiet = routine.has(c.req.path);
     // A caller's traceparent makes this request part of its trace; malformed ones are ignored.
     const parent = contextFromHeaders((name) => c.req.header(name));
@@ -130,10 +129,11 @@ export function createGateway(o: GatewayOptions) {
       );
     }
     if (general && !unlimited.has(c.req.path)) {
-      const retryAfter = general.retryAfter(c.get('address'));
+      const address = clientAddress(c.req.raw, c.env, o.trustProxy);
+      const retryAfter = general.retryAfter(address);
       if (retryAfter > 0)
         throw new AppError('rate_limited', 'Too many requests; slow down.', { retryAfter });
-      general.hit(c.get('address'));
+      general.hit(address);
     }
     await next();
   });
@@ -157,7 +157,10 @@ export function createGateway(o: GatewayOptions) {
         query: def.query ? parseOrThrow(def.query, c.req.query(), 'query string') : undefined,
         param: (name) => c.req.param(name) ?? '',
         header: (name) => c.req.header(name),
-        clientAddress: c.get('address'),
+        // Looked up only by the routes that use it (sign-in limits): it is not free.
+        get clientAddress() {
+          return clientAddress(c.req.raw, c.env, o.trustProxy);
+        },
       };
       return def.handle(req);
     });
