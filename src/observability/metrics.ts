@@ -48,7 +48,7 @@ export function createMetrics() {
     }),
     handled: new Counter({
       name: 'bunshop_module_handled_total',
-      help: 'Module calls this node served, by module, action and outcome code: how load splits across instances.',
+      help: 'Module calls this node served for other nodes (over NATS), by module, action and outcome code: how load splits across instances.',
       labelNames: ['module', 'action', 'code'] as const,
       registers,
     }),

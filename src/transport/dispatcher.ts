@@ -52,8 +52,18 @@ export class Dispatcher {
     return this.#hosted.get(module)?.contract;
   }
 
-  /** Runs one action in a server span: the callee's half of the call, whichever transport carried it. */
-  dispatch(module: string, action: string, input: unknown, ctx: CallContext): Promise<unknown> {
+  /**
+   * Runs one action in a server span: the callee's half of the call, whichever transport
+   * carried it. Calls that came over the network are also counted here (`remote`); direct
+   * calls are counted once, by their caller.
+   */
+  dispatch(
+    module: string,
+    action: string,
+    input: unknown,
+    ctx: CallContext,
+    remote = false,
+  ): Promise<unknown> {
     return inSpan(
       `${module}/${action}`,
       {
@@ -66,6 +76,7 @@ export class Dispatcher {
         attributes: { 'rpc.system': 'bunshop', 'rpc.service': module, 'rpc.method': action },
       },
       async () => {
+        if (!remote || !this.metrics) return this.#run(module, action, input, ctx);
         const started = performance.now();
         let code = 'ok';
         try {

@@ -57,7 +57,7 @@ async function answer(
     const get = (name: string) => msg.headers?.get(name) || undefined;
     const ctx = contextFrom(get, o.clock.now());
     const result = await context.with(contextFromHeaders(get), () =>
-      o.dispatcher.dispatch(module, action, decodeBody(msg.data), ctx),
+      o.dispatcher.dispatch(module, action, decodeBody(msg.data), ctx, true),
     );
     msg.respond(encodeBody(result));
   } catch (err) {

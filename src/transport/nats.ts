@@ -37,12 +37,13 @@ export class NatsTransport implements Transport {
         retryAfter: 1,
       });
     }
+    // append, not set: the headers are new, and set searches and deletes first.
     const h = headers();
-    h.set(wireHeaders.deadline, String(call.ctx.deadline));
-    h.set(wireHeaders.requestId, call.ctx.requestId);
+    h.append(wireHeaders.deadline, String(call.ctx.deadline));
+    h.append(wireHeaders.requestId, call.ctx.requestId);
     // The active span is the caller's client span: the callee's server span becomes its child.
-    for (const [k, v] of Object.entries(traceHeaders())) h.set(k, v);
-    h.set(wireHeaders.caller, JSON.stringify(call.ctx.caller));
+    for (const [k, v] of Object.entries(traceHeaders())) h.append(k, v);
+    h.append(wireHeaders.caller, JSON.stringify(call.ctx.caller));
     let reply: Awaited<ReturnType<NatsConnection['request']>>;
     try {
       reply = await this.nc.request(

@@ -9,16 +9,19 @@ export const wireHeaders = {
 } as const;
 
 const maxBytes = 1024 * 1024;
+// One of each per process: making them per message showed up in the NATS round-trip profile.
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 export function encodeBody(value: unknown): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(value ?? null));
+  return encoder.encode(JSON.stringify(value ?? null));
 }
 
 export function decodeBody(bytes: Uint8Array): unknown {
   if (bytes.byteLength > maxBytes) throw new AppError('validation', 'The message is too large.');
   if (bytes.byteLength === 0) return undefined;
   try {
-    return JSON.parse(new TextDecoder().decode(bytes));
+    return JSON.parse(decoder.decode(bytes));
   } catch {
     throw new AppError('validation', 'The message is not valid JSON.');
   }

@@ -93,13 +93,8 @@ test('the call matrix counts calls by caller and target, direct in one process',
       (l) => /^bunshop_module_calls_total\{.*action="charge"/.test(l) && !/code="ok"/.test(l),
     );
   expect(failedCharges.length).toBe(1);
-  expect(
-    sample(text, 'bunshop_module_handled_total', {
-      module: 'order',
-      action: 'placeOrder',
-      code: 'ok',
-    }),
-  ).toBe(3);
+  // Direct calls are counted once, by their caller; the serving side counts only NATS calls.
+  expect(text).not.toMatch(/^bunshop_module_handled_total\{/m);
 
   const token = await api.adminToken();
   const nodes = (await api.get('/admin/nodes', { token })).body.nodes;

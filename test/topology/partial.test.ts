@@ -75,6 +75,11 @@ test('/admin/nodes lists the live nodes and what each hosts', async () => {
     ?.calls?.find((c) => c.caller === 'gateway' && c.module === 'user');
   expect(gatewayCalls).toMatchObject({ transport: 'nats' });
   expect(gatewayCalls?.calls as number).toBeGreaterThan(0);
+  // The serving side of the same calls, on the user node.
+  const served = await client(nodes[0]!.baseUrl).get('/metrics');
+  expect(served.text).toMatch(
+    /^bunshop_module_handled_total\{module="user",action="authenticate",code="ok"\} [1-9]/m,
+  );
   expect(
     (await api.get('/admin/nodes', { token: (await api.newUser('nodes')).token })).status,
   ).toBe(403);
