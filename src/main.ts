@@ -7,8 +7,6 @@ import { ConfigError, helpText, parseConfig } from './config.ts';
 import type { ModuleDefinition } from './module.ts';
 import { migrateAll, startNode, VERSION } from './node.ts';
 import { createLogger } from './observability/log.ts';
-import { discoverNodes, formatNodes } from './transport/discovery.ts';
-import { connectNats } from './transport/nats-connect.ts';
 
 /** The one place that knows every module: main wires them into the kernel. */
 export const allModules = [
@@ -34,6 +32,7 @@ async function main(): Promise<void> {
   if (config.command === 'help') return void process.stdout.write(helpText(VERSION));
   if (config.command === 'version') return void process.stdout.write(`bunshop ${VERSION}\n`);
   if (config.command === 'nodes') {
+    const { connectNats, discoverNodes, formatNodes } = await import('./transport/nats-mode.ts');
     const nc = await connectNats(config);
     const nodes = await discoverNodes(nc, config.subjectPrefix, undefined, Date.now());
     await nc.close();

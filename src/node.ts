@@ -5,7 +5,6 @@ import { migrateModule } from './db/migrate.ts';
 import { DatabaseRegistry } from './db/registry.ts';
 import type { Database } from './db/types.ts';
 import { AppError } from './errors.ts';
-import { consumeEvents, ensureStream, JetStreamSink } from './events/jetstream.ts';
 import { LocalEventSink } from './events/local-sink.ts';
 import { metricsResponse, type NodeInfo } from './gateway/ops.ts';
 import { problemResponse } from './gateway/problem.ts';
@@ -18,13 +17,8 @@ import { breakerLevels, createMetrics, type Metrics } from './observability/metr
 import { startTracing } from './observability/tracing.ts';
 import { readinessChecks } from './readiness.ts';
 import { resilience } from './resilience/index.ts';
-import { discoverNodes } from './transport/discovery.ts';
 import { Dispatcher } from './transport/dispatcher.ts';
 import { deadline, observeCalls } from './transport/middleware.ts';
-import { NatsTransport } from './transport/nats.ts';
-import { connectNats, redactNats } from './transport/nats-connect.ts';
-import { hostModules as serveOverNats } from './transport/nats-host.ts';
-import { serveNodeInfo } from './transport/node-service.ts';
 import { LocalTransport, Router } from './transport/router.ts';
 
 export interface RunningNode {
@@ -90,13 +84,14 @@ export async function startNode(
   );
   const early = listenEarly(config);
   const metricsServer = config.metricsPort ? serveMetrics(config, metrics) : undefined;
-  const nc: NatsConnection | undefined =
-    config.transport === 'nats' ? await connectNats(config) : undefined;
+  const nats = config.transport === 'nats' ? await import('./transport/nats-mode.ts') : undefined;
+  const nc: NatsConnection | undefined = nats ? await nats.connectNats(config) : undefined;
   const { dbs, byModule, hosted } = await migrateAll(config, defs, log);
   const dispatcher = new Dispatcher(log, metrics, clock);
-  const transport = nc
-    ? new NatsTransport(nc, config.subjectPrefix, clock)
-    : new LocalTransport(dispatcher);
+  const transport =
+    nats && nc
+      ? new nats.NatsTransport(nc, config.subjectPrefix, clock)
+      : new LocalTransport(dispatcher);
   // After the metrics: a call is counted once, with the outcome its caller saw.
   const guard = resilience({
     isRemote: (module) => !dispatcher.hosts(module),
@@ -114,7 +109,8 @@ export async function startNode(
     observeCalls(metrics, dispatcher, transport.kind),
     guard,
   ]);
-  const sink = nc ? new JetStreamSink(nc, config.subjectPrefix) : new LocalEventSink(metrics);
+  const sink =
+    nats && nc ? new nats.JetStreamSink(nc, config.subjectPrefix) : new LocalEventSink(metrics);
   const { instances, relays, subscribers } = hostModules({
     sink,
     config,
@@ -128,31 +124,32 @@ export async function startNode(
   });
   for (const instance of instances) await instance.start?.();
   const stopConsumers: (() => void)[] = [];
-  if (nc) {
-    await ensureStream(nc, config.subjectPrefix);
+  if (nats && nc) {
+    await nats.ensureStream(nc, config.subjectPrefix);
     for (const subscriber of subscribers) {
       stopConsumers.push(
-        await consumeEvents({ nc, prefix: config.subjectPrefix, subscriber, log, metrics }),
+        await nats.consumeEvents({ nc, prefix: config.subjectPrefix, subscriber, log, metrics }),
       );
     }
   } else {
     for (const subscriber of subscribers) (sink as LocalEventSink).add(subscriber);
   }
   for (const relay of relays) relay.start();
-  const services: Service[] = nc
-    ? await serveOverNats({
-        nc,
-        dispatcher,
-        prefix: config.subjectPrefix,
-        version: VERSION,
-        nodeId: config.nodeId,
-        clock,
-        log,
-      })
-    : [];
-  if (nc) {
+  const services: Service[] =
+    nats && nc
+      ? await nats.serveOverNats({
+          nc,
+          dispatcher,
+          prefix: config.subjectPrefix,
+          version: VERSION,
+          nodeId: config.nodeId,
+          clock,
+          log,
+        })
+      : [];
+  if (nats && nc) {
     services.push(
-      await serveNodeInfo({
+      await nats.serveNodeInfo({
         nc,
         prefix: config.subjectPrefix,
         nodeId: config.nodeId,
@@ -182,8 +179,8 @@ export async function startNode(
     clock,
     version: VERSION,
     nodes: async () =>
-      nc
-        ? discoverNodes(nc, config.subjectPrefix, self(), clock.now())
+      nats && nc
+        ? nats.discoverNodes(nc, config.subjectPrefix, self(), clock.now())
         : [{ ...self(), calls: await callMatrix(metrics) }],
     checks: readinessChecks({
       config,
@@ -201,7 +198,7 @@ export async function startNode(
     modules: config.modules,
     gateway: config.gateway,
     transport: config.transport,
-    ...(nc ? { nats: redactNats(config.natsUrl), subjectPrefix: config.subjectPrefix } : {}),
+    ...(nats ? { nats: nats.redactNats(config.natsUrl), subjectPrefix: config.subjectPrefix } : {}),
     database: [...new Set([...byModule.values()].map((d) => d.describe))].join('; '),
   });
 

@@ -1,4 +1,4 @@
-import { Empty, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import type { Config } from './config.ts';
 import { missingMigrations } from './db/migrate.ts';
 import type { DatabaseRegistry } from './db/registry.ts';
@@ -6,6 +6,8 @@ import type { Database } from './db/types.ts';
 import type { ReadinessChecks } from './gateway/ops.ts';
 import type { ModuleDefinition } from './module.ts';
 import { serviceName } from './transport/subjects.ts';
+
+const noBody = new Uint8Array(0);
 
 /**
  * What `/health/ready` checks: not shutting down, every database answering, migrations
@@ -60,7 +62,7 @@ export function readinessChecks(o: {
       if (o.config.modules.includes(module)) continue;
       checks[`module:${module}`] = async () => {
         try {
-          await nc.request(`$SRV.PING.${serviceName(o.config.subjectPrefix, module)}`, Empty, {
+          await nc.request(`$SRV.PING.${serviceName(o.config.subjectPrefix, module)}`, noBody, {
             timeout: 1_000,
           });
           return { ok: true };

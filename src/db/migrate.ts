@@ -33,6 +33,8 @@ export async function migrateModule(
   module: string,
   migrations: readonly Migration[],
 ): Promise<string[]> {
+  // The common start: everything applied already. One read, no locks, no transactions.
+  if (await upToDate(database, module, migrations)) return [];
   // Nodes starting together race on CREATE SCHEMA IF NOT EXISTS; a lock makes them take turns.
   await database.db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext('bunshop.migrate'))`);
@@ -89,4 +91,23 @@ export async function missingMigrations(
   }[];
   const applied = new Set(rows.map((r) => r.tag));
   return migrations.map((m) => m.tag).filter((tag) => !applied.has(tag));
+}
+
+/** True when every migration is recorded with the hash of the SQL this build carries. */
+async function upToDate(
+  database: Database,
+  module: string,
+  migrations: readonly Migration[],
+): Promise<boolean> {
+  let rows: { tag: string; hash: string }[];
+  try {
+    const result = await database.db.execute(
+      sql`select tag, hash from bunshop.migrations where module = ${module}`,
+    );
+    rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as typeof rows;
+  } catch {
+    return false; // No bookkeeping table yet: a new database.
+  }
+  const applied = new Map(rows.map((r) => [r.tag, r.hash]));
+  return migrations.every((m) => applied.get(m.tag) === hashOf(m.sql));
 }
