@@ -8,18 +8,25 @@ export interface PostgresOptions {
   poolSize: number;
 }
 
-/** Postgres through postgres.js. */
-export async function openPostgres({ url, poolSize }: PostgresOptions): Promise<Database> {
-  const client = postgres(url, {
+/** The pool settings bunshop runs postgres.js with; a test holds them to their promise. */
+export function poolOptions(poolSize: number): postgres.Options<Record<string, never>> {
+  return {
     max: poolSize,
-    // Pipelining many queries on few connections collapses throughput under load (porsager/postgres#747).
-    max_pipeline: 1,
+    // No pipelining: a BEGIN pipelined behind another query was never reserved for its
+    // transaction (porsager/postgres#823), and deep pipelines collapse throughput (#747).
+    // 0 works only with the onexecute fix in patches/postgres+3.4.9.patch (#1210).
+    max_pipeline: 0,
     onnotice: () => {},
     // No array columns or parameters here. Its type query runs detached on every new connection,
     // and a connection lost during it was an unhandled rejection that ended the process.
     fetch_types: false,
     connect_timeout: 10,
-  } as postgres.Options<Record<string, never>>);
+  } as postgres.Options<Record<string, never>>;
+}
+
+/** Postgres through postgres.js. */
+export async function openPostgres({ url, poolSize }: PostgresOptions): Promise<Database> {
+  const client = postgres(url, poolOptions(poolSize));
   const db = traceTransactions(
     drizzle({ client }) as unknown as Db,
     'postgresql',
