@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import type { Contract } from './contract.ts';
 import type { Database, Db } from './db/types.ts';
 import type { Subscriber } from './events/local-sink.ts';
+import { wroteEvents } from './events/outbox.ts';
 import { OutboxRelay } from './events/relay.ts';
 import type { OutboxTable } from './events/tables.ts';
 import type { EventSink } from './events/types.ts';
@@ -55,8 +56,14 @@ export function hostModules(o: {
       nodeId: config.nodeId,
       client: (contract) => o.router.client(contract),
       transaction: async (fn) => {
-        const result = await database.db.transaction(fn);
-        relay?.nudge();
+        let wrote = false;
+        const result = await database.db.transaction(async (tx) => {
+          const value = await fn(tx);
+          wrote = wroteEvents.has(tx);
+          return value;
+        });
+        // A relay pass is three statements: only worth it when this commit added events.
+        if (wrote) relay?.nudge();
         return result;
       },
       settings: {

@@ -4,6 +4,9 @@ import type { Tx } from '../db/types.ts';
 import { traceHeaders } from '../observability/tracing.ts';
 import type { OutboxTable } from './tables.ts';
 
+/** Transactions that wrote an event: only those need to wake the relay when they commit. */
+export const wroteEvents = new WeakSet<object>();
+
 /** Writes events into a module's outbox, inside the transaction that changes its state. */
 export class Outbox {
   constructor(private readonly table: OutboxTable) {}
@@ -15,6 +18,7 @@ export class Outbox {
     // The writing transaction's trace context: the event's delivery and handling join its trace.
     const headers = traceHeaders();
     await tx.insert(this.table).values({ id, event: def.name, payload: checked, headers });
+    wroteEvents.add(tx);
     return id;
   }
 }
