@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { median } from './load.ts';
+import { freePort, spawnServer, stopAll, until200 } from './processes.ts';
+import { benchSecret, seedPglite, seedPostgres } from './seed.ts';
+import { binary, peerNode, root, targets } from './targets.ts';
+
+export interface ColdStart {
+  name: string;
+  path: string;
+  medianMs: number;
+  runs: number[];
+}
+
+/** Spawn to the first 200 on `path`, `times` times, on data that already exists. */
+async function measure(
+  name: string,
+  path: string,
+  times: number,
+  spawn: (port: number) => ReturnType<typeof spawnServer>,
+): Promise<ColdStart> {
+  const runs: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const port = freePort();
+    const started = performance.now();
+    const proc = spawn(port);
+    try {
+      runs.push(await until200(`http://127.0.0.1:${port}${path}`, proc, started, 60_000, 2));
+    } finally {
+      await stopAll([proc]);
+    }
+  }
+  return { name, path, medianMs: median(runs), runs };
+}
+
+/** Cold starts of the compiled binary (Postgres, PGlite) and of the peer in one process. */
+export async function coldStarts(adminUrl: string, times: number): Promise<ColdStart[]> {
+  const results: ColdStart[] = [];
+  const db = await seedPostgres(adminUrl);
+  const dir = mkdtempSync(join(tmpdir(), 'bunshop-cold-'));
+  try {
+    const env = { LOG_LEVEL: 'warn', JWT_SECRET: benchSecret };
+    results.push(
+      await measure('bunshop binary, existing Postgres database', '/health/ready', times, (port) =>
+        spawnServer([binary], { ...env, DATABASE_URL: db.url, PORT: String(port) }),
+      ),
+    );
+    await seedPglite(join(dir, 'data'));
+    results.push(
+      await measure(
+        'bunshop binary, existing PGlite data directory',
+        '/health/ready',
+        times,
+        (port) =>
+          spawnServer([binary], { ...env, DATA_DIR: join(dir, 'data'), PORT: String(port) }, dir),
+      ),
+    );
+    const peer = targets.find((t) => t.name.startsWith('Moleculer, 1'));
+    if (peer) {
+      const moleculer = join(root, 'bench', 'peers', 'moleculer');
+      const node = peerNode();
+      results.push(
+        await measure(
+          'Moleculer, 1 process (no /health/ready: /health/live)',
+          '/health/live',
+          times,
+          (port) =>
+            spawnServer(
+              [node, join(moleculer, 'start.js'), '--mode=one'],
+              { DATABASE_URL: db.url, JWT_SECRET: benchSecret, PORT: String(port) },
+              moleculer,
+            ),
+        ),
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await db.drop();
+  }
+  return results;
+}

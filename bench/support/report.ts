@@ -1,0 +1,191 @@
+import { cpus } from 'node:os';
+import postgres from 'postgres';
+import type { ColdStart } from './cold-start.ts';
+import { type Workload, workloads } from './wrk.ts';
+
+export interface Measured {
+  target: string;
+  kind: 'bunshop' | 'peer' | 'floor';
+  workload: Workload;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  requests: number;
+  runs: number[];
+  peakRssMiB?: number[];
+}
+
+interface Input {
+  settings: Record<string, number>;
+  quick: boolean;
+  measured: Measured[];
+  cold: ColdStart[];
+  micro: string;
+}
+
+/** Who each bunshop target is compared with. */
+const peerOf: Record<string, string> = {
+  'bunshop monolith, Postgres': 'Moleculer, 1 process',
+  'bunshop monolith, PGlite': 'Moleculer, 1 process',
+  'bunshop 5 nodes, NATS': 'Moleculer, 5 processes, NATS',
+};
+const floorOf = (w: Workload) =>
+  w === 'W0' ? 'floor: bare Bun.serve' : 'floor: Hono + postgres.js';
+
+export async function report(o: Input): Promise<string> {
+  const find = (target: string, w: Workload) =>
+    o.measured.find((m) => m.target === target && m.workload === w);
+  const ratio = (a?: Measured, b?: Measured) => (a && b ? (a.rps / b.rps).toFixed(2) : 'n/a');
+  const lines = [
+    '# bunshop benchmarks',
+    '',
+    `Produced by \`npm run bench${o.quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}; every number below comes from that one run.`,
+    'Benchmarks report; they never fail CI. This machine is shared and noisy: compare ratios from the same run, not numbers across runs.',
+    '',
+    '## Machine and settings',
+    '',
+    ...(await machine()),
+    `- Load: wrk, 1 thread, ${o.settings.connections} connections; per workload a ${o.settings.warmupSeconds} s warm-up run (discarded), then ${o.settings.runs} runs of ${o.settings.seconds} s; the median of the three is reported (req/s, p50 and p99 each their median). Errors are socket errors plus non-2xx answers, summed over the measured runs.`,
+    '- Every target gets a freshly seeded database: 10,000 customers with accounts and balances, 1,000 skus with ample stock (set-based SQL, tokens minted with the shared HS256 secret). W1 picks a random sku, W1a and W2 a random user token and sku per request.',
+    '- Every target runs with per-request logging off (bunshop `LOG_LEVEL=warn`, Moleculer log level warn) and tracing off.',
+    '',
+  ];
+  for (const w of Object.keys(workloads) as Workload[]) {
+    const rows = o.measured.filter((m) => m.workload === w);
+    if (!rows.length) continue;
+    lines.push(
+      `## ${w}: \`${workloads[w]}\``,
+      '',
+      '| target | req/s | p50 ms | p99 ms | errors | vs peer | vs floor |',
+      '|---|---|---|---|---|---|---|',
+    );
+    for (const m of rows) {
+      const vsPeer = m.kind === 'bunshop' ? ratio(m, find(peerOf[m.target] ?? '', w)) : '';
+      const vsFloor = m.kind === 'bunshop' ? ratio(m, find(floorOf(w), w)) : '';
+      lines.push(
+        `| ${m.target} | ${m.rps.toFixed(0)} | ${m.p50Ms.toFixed(2)} | ${m.p99Ms.toFixed(2)} | ${m.errors} | ${vsPeer} | ${vsFloor} |`,
+      );
+    }
+    lines.push('');
+  }
+  lines.push(
+    '## Peak resident memory under W1 (VmHWM, MiB)',
+    '',
+    '| target | per process |',
+    '|---|---|',
+  );
+  for (const m of o.measured.filter((x) => x.workload === 'W1' && x.peakRssMiB)) {
+    lines.push(`| ${m.target} | ${m.peakRssMiB!.map((r) => r.toFixed(0)).join(', ')} |`);
+  }
+  lines.push(
+    '',
+    '## Cold start: spawn to the first 200',
+    '',
+    '| what | probe | median ms | runs ms |',
+    '|---|---|---|---|',
+  );
+  for (const c of o.cold) {
+    lines.push(
+      `| ${c.name} | \`${c.path}\` | ${c.medianMs.toFixed(0)} | ${c.runs.map((r) => r.toFixed(0)).join(', ')} |`,
+    );
+  }
+  lines.push(
+    '',
+    '## Micro-benchmarks (`bun bench/micro/transport.ts`)',
+    '',
+    o.micro.trim() || '(not run)',
+    '',
+  );
+  lines.push(...targetsTable(find, o.cold));
+  return `${lines.join('\n')}\n`;
+}
+
+function targetsTable(
+  find: (t: string, w: Workload) => Measured | undefined,
+  cold: ColdStart[],
+): string[] {
+  const r = (a?: Measured, b?: Measured) => (a && b ? a.rps / b.rps : Number.NaN);
+  const mono = 'bunshop monolith, Postgres';
+  const five = 'bunshop 5 nodes, NATS';
+  const rows: [string, number, string, boolean][] = [
+    [
+      'W1 monolith (Postgres) / Hono floor',
+      r(find(mono, 'W1'), find('floor: Hono + postgres.js', 'W1')),
+      '>= 0.85',
+      false,
+    ],
+    [
+      'W1 monolith / Moleculer 1 process',
+      r(find(mono, 'W1'), find('Moleculer, 1 process', 'W1')),
+      '>= 1.8',
+      false,
+    ],
+    [
+      'W2 monolith / Moleculer 1 process',
+      r(find(mono, 'W2'), find('Moleculer, 1 process', 'W2')),
+      '>= 1.3',
+      false,
+    ],
+    [
+      'W1 five nodes / Moleculer 5 processes',
+      r(find(five, 'W1'), find('Moleculer, 5 processes, NATS', 'W1')),
+      '>= 2',
+      false,
+    ],
+    [
+      'W2 five nodes / Moleculer 5 processes',
+      r(find(five, 'W2'), find('Moleculer, 5 processes, NATS', 'W2')),
+      '>= 2',
+      false,
+    ],
+  ];
+  const limits: Record<string, number> = {
+    '>= 0.85': 0.85,
+    '>= 1.8': 1.8,
+    '>= 1.3': 1.3,
+    '>= 2': 2,
+  };
+  for (const row of rows) row[3] = row[1] >= (limits[row[2]] ?? Number.POSITIVE_INFINITY);
+  const lines = [
+    '## Targets of issue 5',
+    '',
+    '| target | measured | wanted | met |',
+    '|---|---|---|---|',
+  ];
+  for (const [name, value, wanted, met] of rows)
+    lines.push(
+      `| ${name} | ${Number.isNaN(value) ? 'n/a' : value.toFixed(2)} | ${wanted} | ${met ? 'yes' : 'no'} |`,
+    );
+  const pg = cold.find((c) => c.name.includes('Postgres'));
+  if (pg)
+    lines.push(
+      `| cold start, binary on Postgres | ${pg.medianMs.toFixed(0)} ms | < 100 ms | ${pg.medianMs < 100 ? 'yes' : 'no'} |`,
+    );
+  const rss = find(mono, 'W1')?.peakRssMiB?.[0];
+  if (rss)
+    lines.push(
+      `| monolith RSS under W1 | ${rss.toFixed(0)} MiB | < 100 MiB | ${rss < 100 ? 'yes' : 'no'} |`,
+    );
+  lines.push(
+    '',
+    'The transport targets (local < 1 µs overhead, NATS <= 1.25x raw) are in the micro-benchmark table above.',
+  );
+  return lines;
+}
+
+async function machine(): Promise<string[]> {
+  const cpu = cpus();
+  const version = (cmd: string[]) =>
+    Bun.spawnSync(cmd, { stderr: 'pipe' }).stdout.toString().trim().split('\n')[0] ?? '';
+  const sql = postgres(process.env.BENCH_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test', {
+    max: 1,
+  });
+  const [{ version: pg }] = (await sql`select version()`) as unknown as [{ version: string }];
+  await sql.end();
+  return [
+    `- ${cpu.length} cores, ${cpu[0]?.model ?? 'unknown CPU'}; ${Math.round(Number(Bun.spawnSync(['sh', '-c', "awk '/MemTotal/ {print $2}' /proc/meminfo"]).stdout.toString()) / 1024 / 1024)} GiB`,
+    `- Bun ${Bun.version} (bunshop, floors), ${version(['node', '--version'])} on PATH; the peer's Node is in bench/peers/moleculer/README.md`,
+    `- ${pg.split(' on ')[0]}; ${version(['nats-server', '--version']) || 'nats-server'}; ${version(['wrk', '--version']).split(' [')[0]}`,
+  ];
+}
