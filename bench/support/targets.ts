@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Subprocess } from 'bun';
+import { connect } from 'nats';
 import { freePort, spawnServer, stopAll, until200 } from './processes.ts';
 import { benchSecret, seedPglite, seedPostgres } from './seed.ts';
 import type { Workload } from './wrk.ts';
@@ -93,9 +94,9 @@ export const targets: Target[] = [
     name: 'bunshop 5 nodes, NATS',
     kind: 'bunshop',
     workloads: all,
-    start: (adminUrl) =>
-      onPostgres(adminUrl, (DATABASE_URL) => {
-        const prefix = `bench${Date.now().toString(36)}`;
+    start: async (adminUrl) => {
+      const prefix = `bench${Date.now().toString(36)}`;
+      const running = await onPostgres(adminUrl, (DATABASE_URL) => {
         const env = { ...quiet, DATABASE_URL, TRANSPORT: 'nats', SUBJECT_PREFIX: prefix };
         const port = freePort();
         const gateway = spawnServer([binary, '--modules=none', '--gateway'], {
@@ -111,7 +112,13 @@ export const targets: Target[] = [
           url: `http://127.0.0.1:${port}`,
           readyPath: '/health/ready',
         };
-      }),
+      });
+      // The JetStream stream outlives the nodes: the shared NATS keeps nothing of the bench.
+      return {
+        ...running,
+        stop: () => running.stop().then(() => deleteStream(`${prefix}_events`)),
+      };
+    },
   },
   {
     name: 'Moleculer, 1 process',
@@ -189,4 +196,13 @@ export function peerNode(): string {
   if (process.env.BENCH_NODE) return process.env.BENCH_NODE;
   const local = join(moleculer, 'node_modules', '.bin', 'node');
   return Bun.file(local).size > 0 ? local : 'node';
+}
+
+async function deleteStream(name: string): Promise<void> {
+  const nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
+  try {
+    await (await nc.jetstreamManager()).streams.delete(name).catch(() => false);
+  } finally {
+    await nc.close();
+  }
 }
