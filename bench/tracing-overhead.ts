@@ -11,6 +11,7 @@
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { closedLoop, type LoadResult, median } from './support/load.ts';
+import { freePort, until200 } from './support/processes.ts';
 
 const arg = (name: string, fallback: number) =>
   Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
@@ -77,7 +78,7 @@ try {
       cwd: root,
     });
     t.url = `http://127.0.0.1:${port}`;
-    await ready(t.url, t.proc);
+    await until200(`${t.url}/health/ready`, t.proc, performance.now(), 60_000, 100);
   }
   const { tokens, skus } = await seed(targets[0]!.url!);
   const order = (url: string) => (i: number) =>
@@ -170,23 +171,6 @@ async function seed(url: string) {
     tokens.push(...batch);
   }
   return { tokens, skus };
-}
-
-function freePort(): number {
-  const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-}
-
-async function ready(url: string, proc: ReturnType<typeof Bun.spawn>): Promise<void> {
-  const until = Date.now() + 60_000;
-  while (Date.now() < until && proc.exitCode === null) {
-    const res = await fetch(`${url}/health/ready`).catch(() => undefined);
-    if (res?.status === 200) return;
-    await Bun.sleep(100);
-  }
-  throw new Error(`${url} did not become ready`);
 }
 
 async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { median } from './load.ts';
 import { freePort, spawnServer, stopAll, until200 } from './processes.ts';
 import { benchSecret, seedPglite, seedPostgres } from './seed.ts';
-import { binary, peerNode, root, targets } from './targets.ts';
+import { binary, spawnMoleculer } from './targets.ts';
 
 export interface ColdStart {
   name: string;
@@ -56,24 +56,14 @@ export async function coldStarts(adminUrl: string, times: number): Promise<ColdS
           spawnServer([binary], { ...env, DATA_DIR: join(dir, 'data'), PORT: String(port) }, dir),
       ),
     );
-    const peer = targets.find((t) => t.name.startsWith('Moleculer, 1'));
-    if (peer) {
-      const moleculer = join(root, 'bench', 'peers', 'moleculer');
-      const node = peerNode();
-      results.push(
-        await measure(
-          'Moleculer, 1 process (no /health/ready: /health/live)',
-          '/health/live',
-          times,
-          (port) =>
-            spawnServer(
-              [node, join(moleculer, 'start.js'), '--mode=one'],
-              { DATABASE_URL: db.url, JWT_SECRET: benchSecret, PORT: String(port) },
-              moleculer,
-            ),
-        ),
-      );
-    }
+    results.push(
+      await measure(
+        'Moleculer, 1 process (no /health/ready: /health/live)',
+        '/health/live',
+        times,
+        (port) => spawnMoleculer(['--mode=one'], { DATABASE_URL: db.url, PORT: String(port) }),
+      ),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await db.drop();

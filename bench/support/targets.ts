@@ -27,7 +27,6 @@ export interface Target {
 const all: readonly Workload[] = ['W0', 'W1', 'W1a', 'W2'];
 /** Every target runs at the same log level: no per-request log lines anywhere. */
 const quiet = { LOG_LEVEL: 'warn', JWT_SECRET: benchSecret };
-const nodeBin = () => peerNode();
 
 /** Starts processes on one seeded database; `ready` is polled on the first one's URL. */
 async function onPostgres(
@@ -127,11 +126,7 @@ export const targets: Target[] = [
     start: (adminUrl) =>
       onPostgres(adminUrl, (DATABASE_URL) => {
         const port = freePort();
-        const proc = spawnServer(
-          [nodeBin(), join(moleculer, 'start.js'), '--mode=one'],
-          { DATABASE_URL, JWT_SECRET: benchSecret, PORT: String(port) },
-          moleculer,
-        );
+        const proc = spawnMoleculer(['--mode=one'], { DATABASE_URL, PORT: String(port) });
         return { procs: [proc], url: `http://127.0.0.1:${port}`, readyPath: '/health/live' };
       }),
   },
@@ -144,16 +139,11 @@ export const targets: Target[] = [
         const port = freePort();
         const env = {
           DATABASE_URL,
-          JWT_SECRET: benchSecret,
           MOL_NAMESPACE: `bench${Date.now().toString(36)}`,
           NATS_URL: 'nats://127.0.0.1:4222',
         };
         const start = (services: string, p: number) =>
-          spawnServer(
-            [nodeBin(), join(moleculer, 'start.js'), '--mode=node', `--services=${services}`],
-            { ...env, PORT: String(p) },
-            moleculer,
-          );
+          spawnMoleculer(['--mode=node', `--services=${services}`], { ...env, PORT: String(p) });
         const procs = [
           start('gateway', port),
           ...['user', 'inventory', 'payment', 'order'].map((s) => start(s, freePort())),
@@ -191,8 +181,17 @@ export const targets: Target[] = [
   },
 ];
 
+/** The Moleculer peer's start.js on its Node, in its own folder, with the bench secret. */
+export function spawnMoleculer(args: string[], env: Record<string, string>): Subprocess {
+  return spawnServer(
+    [peerNode(), join(moleculer, 'start.js'), ...args],
+    { JWT_SECRET: benchSecret, ...env },
+    moleculer,
+  );
+}
+
 /** Node for the peer: BENCH_NODE, a Node installed into the peer's folder, or the one on PATH. */
-export function peerNode(): string {
+function peerNode(): string {
   if (process.env.BENCH_NODE) return process.env.BENCH_NODE;
   const local = join(moleculer, 'node_modules', '.bin', 'node');
   return Bun.file(local).size > 0 ? local : 'node';
