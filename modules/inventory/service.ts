@@ -1,4 +1,4 @@
-import { asc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import { requireAdmin, requireSystem } from '../../src/context.ts';
 import type { ServiceOf } from '../../src/contract.ts';
 import { AppError, isAppError } from '../../src/errors.ts';
@@ -115,17 +115,22 @@ export function createInventoryService(rt: ModuleRuntime): ServiceOf<typeof inve
     async commit({ orderId }, ctx) {
       requireSystem(ctx);
       return rt.db.transaction(async (tx) => {
+        // The usual case in one write: a reserved reservation becomes committed.
+        const [moved] = await tx
+          .update(reservations)
+          .set({ status: 'committed', updatedAt: now() })
+          .where(and(eq(reservations.orderId, orderId), eq(reservations.status, 'reserved')))
+          .returning({ orderId: reservations.orderId });
+        if (moved) {
+          await settle(tx, orderId, 'sold');
+          return { status: 'committed' as const };
+        }
         const [row] = await tx
-          .select()
+          .select({ status: reservations.status })
           .from(reservations)
-          .where(eq(reservations.orderId, orderId))
-          .for('update');
+          .where(eq(reservations.orderId, orderId));
         if (row?.status === 'committed') return { status: 'committed' as const };
-        if (row?.status !== 'reserved')
-          throw new AppError('conflict', 'This order has no reserved stock.');
-        await settle(tx, orderId, 'sold');
-        await setStatus(tx, orderId, 'committed', now());
-        return { status: 'committed' as const };
+        throw new AppError('conflict', 'This order has no reserved stock.');
       });
     },
   };

@@ -8,6 +8,8 @@ import type { paymentContract } from '../payment/contract.ts';
 import { orderContract, type RejectReason } from './contract.ts';
 import { orders, outbox } from './schema.ts';
 
+type OrderRow = typeof orders.$inferSelect;
+
 /** What the saga carries between steps; persisted with every transition. */
 export interface PlaceOrderState {
   orderId: string;
@@ -30,7 +32,7 @@ export function placeOrderSaga(deps: {
   inventory: ClientOf<typeof inventoryContract>;
   payment: ClientOf<typeof paymentContract>;
   now: () => Date;
-}): SagaDefinition<PlaceOrderState> {
+}): SagaDefinition<PlaceOrderState, OrderRow> {
   const { inventory, payment } = deps;
   const events = new Outbox(outbox);
   return {
@@ -69,27 +71,31 @@ export function placeOrderSaga(deps: {
       };
     },
     async complete(tx, id, s) {
-      await tx
+      const [row] = await tx
         .update(orders)
         .set({ status: 'CONFIRMED', updatedAt: deps.now() })
-        .where(eq(orders.id, id));
+        .where(eq(orders.id, id))
+        .returning();
       await events.publish(tx, orderContract.events.confirmed, {
         orderId: id,
         userId: s.userId,
         totalCents: s.totalCents,
       });
+      return row!;
     },
     async fail(tx, id, s, reason) {
-      await tx
+      const [row] = await tx
         .update(orders)
         .set({ status: 'REJECTED', reason, updatedAt: deps.now() })
-        .where(eq(orders.id, id));
+        .where(eq(orders.id, id))
+        .returning();
       await events.publish(tx, orderContract.events.rejected, {
         orderId: id,
         userId: s.userId,
         totalCents: s.totalCents,
         reason: reason as RejectReason,
       });
+      return row!;
     },
   };
 }

@@ -40,7 +40,7 @@ const answerMarginMs = 250;
 
 export function createOrderService(
   rt: ModuleRuntime,
-  saga: SagaEngine<PlaceOrderState>,
+  saga: SagaEngine<PlaceOrderState, Row>,
 ): ServiceOf<typeof orderContract> {
   const inventory = rt.client(inventoryContract);
   const events = new Outbox(outbox);
@@ -94,15 +94,14 @@ export function createOrderService(
       );
     }
     await tx.insert(orders).values(row);
-    if (state) await saga.begin(tx, row.id!, state, rt.settings.sagaTimeoutMs);
-    else {
-      await events.publish(tx, orderContract.events.rejected, {
-        orderId: row.id!,
-        userId: row.userId,
-        totalCents: row.totalCents,
-        reason: 'unknown_item',
-      });
-    }
+    if (state) return saga.begin(tx, row.id!, state, rt.settings.sagaTimeoutMs);
+    await events.publish(tx, orderContract.events.rejected, {
+      orderId: row.id!,
+      userId: row.userId,
+      totalCents: row.totalCents,
+      reason: 'unknown_item',
+    });
+    return undefined;
   };
 
   return {
@@ -147,8 +146,9 @@ export function createOrderService(
         requestHash: idempotencyKey ? hash : null,
       };
       const state = rejected ? undefined : { orderId: id, userId, lines: items, totalCents };
+      let begun: Awaited<ReturnType<typeof create>>;
       try {
-        await rt.transaction((tx) => create(tx, row, state));
+        begun = await rt.transaction((tx) => create(tx, row, state));
       } catch (err) {
         if (idempotencyKey && isUniqueViolation(err)) {
           const first = await replay(userId, idempotencyKey, hash);
@@ -156,11 +156,13 @@ export function createOrderService(
         }
         throw err;
       }
-      if (state) {
-        const wait = Math.max(0, ctx.deadline - rt.clock.now() - answerMarginMs);
-        await Promise.race([saga.drive(id), rt.clock.sleep(wait)]);
-      }
-      return orderView((await load(id))!);
+      if (!begun) return orderView((await load(id))!);
+      const wait = Math.max(0, ctx.deadline - rt.clock.now() - answerMarginMs);
+      const ended = await Promise.race([
+        saga.drive(id, begun),
+        rt.clock.sleep(wait).then(() => undefined),
+      ]);
+      return orderView(ended ?? (await load(id))!);
     },
 
     async getOrder({ id }, ctx: CallContext) {

@@ -27,9 +27,10 @@ export async function post(
   },
   now: () => Date,
 ): Promise<number | undefined> {
-  await ensureAccount(tx, entry.userId, now());
-  const covered =
-    entry.amountCents >= 0 ? undefined : gte(accounts.balanceCents, -entry.amountCents);
+  // A debit needs no account row: without one, the conditional update below finds nothing.
+  const debit = entry.amountCents < 0;
+  if (!debit) await ensureAccount(tx, entry.userId, now());
+  const covered = debit ? gte(accounts.balanceCents, -entry.amountCents) : undefined;
   const [updated] = await tx
     .update(accounts)
     .set({ balanceCents: sql`${accounts.balanceCents} + ${entry.amountCents}` })

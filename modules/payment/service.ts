@@ -13,6 +13,9 @@ const insufficient = () =>
     reason: 'insufficient_funds',
   });
 
+/** Thrown to roll back a charge whose order a retry or a refund claimed first. */
+const alreadyClaimed = new Error('order payment already claimed');
+
 export function createPaymentService(rt: ModuleRuntime): ServiceOf<typeof paymentContract> {
   const now = () => new Date(rt.clock.now());
 
@@ -83,39 +86,40 @@ export function createPaymentService(rt: ModuleRuntime): ServiceOf<typeof paymen
 
     async charge({ orderId, userId, amountCents }, ctx) {
       requireSystem(ctx);
-      const status = await rt.db.transaction(async (tx) => {
-        const [claimed] = await tx
-          .insert(orderPayments)
-          .values({
-            orderId,
-            userId,
-            amountCents,
-            status: 'pending',
-            createdAt: now(),
-            updatedAt: now(),
-          })
-          .onConflictDoNothing()
-          .returning();
-        if (!claimed) {
-          const [existing] = await tx
-            .select()
+      const status = await rt.db
+        .transaction(async (tx) => {
+          // Money first, then the order's claim with its final status: one write fewer than
+          // claiming first. When the order was claimed already, throwing undoes the posting.
+          // A free order moves no money, so it writes no ledger entry (charges are negative).
+          const balance =
+            amountCents === 0
+              ? 0
+              : await post(tx, { userId, kind: 'charge', amountCents: -amountCents, orderId }, now);
+          const outcome = balance === undefined ? 'rejected' : 'charged';
+          const [claimed] = await tx
+            .insert(orderPayments)
+            .values({
+              orderId,
+              userId,
+              amountCents,
+              status: outcome,
+              createdAt: now(),
+              updatedAt: now(),
+            })
+            .onConflictDoNothing()
+            .returning({ orderId: orderPayments.orderId });
+          if (!claimed) throw alreadyClaimed;
+          return outcome;
+        })
+        .catch(async (err) => {
+          // The ledger's one-charge-per-order index catches a retry of a committed charge first.
+          if (err !== alreadyClaimed && !isUniqueViolation(err)) throw err;
+          const [existing] = await rt.db
+            .select({ status: orderPayments.status })
             .from(orderPayments)
-            .where(eq(orderPayments.orderId, orderId))
-            .for('update');
+            .where(eq(orderPayments.orderId, orderId));
           return existing!.status;
-        }
-        // A free order moves no money, so it writes no ledger entry (charges are negative).
-        const balance =
-          amountCents === 0
-            ? 0
-            : await post(tx, { userId, kind: 'charge', amountCents: -amountCents, orderId }, now);
-        const outcome = balance === undefined ? 'rejected' : 'charged';
-        await tx
-          .update(orderPayments)
-          .set({ status: outcome, updatedAt: now() })
-          .where(eq(orderPayments.orderId, orderId));
-        return outcome;
-      });
+        });
       if (status === 'charged') return { status };
       if (status === 'rejected') throw insufficient();
       throw new AppError('conflict', 'This order was already refunded or cancelled.');

@@ -1,5 +1,6 @@
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { preparingAll } from './prepared.ts';
 import { traceTransactions } from './traced.ts';
 import type { Database, Db } from './types.ts';
 
@@ -28,7 +29,7 @@ export function poolOptions(poolSize: number): postgres.Options<Record<string, n
 export async function openPostgres({ url, poolSize }: PostgresOptions): Promise<Database> {
   const client = postgres(url, poolOptions(poolSize));
   const db = traceTransactions(
-    drizzle({ client }) as unknown as Db,
+    drizzle({ client: preparingAll(client) }) as unknown as Db,
     'postgresql',
     databaseName(url),
   );

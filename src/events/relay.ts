@@ -91,32 +91,49 @@ export class OutboxRelay {
   async #pass(): Promise<number> {
     const { db, table, clock } = this.#o;
     const now = new Date(clock.now());
-    const rows = await db.transaction(async (tx) => {
-      const due = await tx
-        .select()
-        .from(table)
-        .where(and(isNull(table.publishedAt), isNull(table.deadAt), lte(table.nextAttemptAt, now)))
-        .orderBy(asc(table.createdAt))
-        .limit(this.#o.batch)
-        .for('update', { skipLocked: true });
-      if (due.length === 0) return due;
-      await tx
+    // Claimed in one statement: the subquery locks due rows other relays have not locked.
+    const due = db
+      .select({ id: table.id })
+      .from(table)
+      .where(and(isNull(table.publishedAt), isNull(table.deadAt), lte(table.nextAttemptAt, now)))
+      .orderBy(asc(table.createdAt))
+      .limit(this.#o.batch)
+      .for('update', { skipLocked: true });
+    const rows = await db
+      .update(table)
+      .set({ nextAttemptAt: new Date(clock.now() + claimMs) })
+      .where(inArray(table.id, due))
+      .returning();
+    if (rows.length === 0) return 0;
+    rows.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    const delivered = await Promise.all(rows.map((row) => this.#deliver(row)));
+    const published = rows.filter((_, i) => delivered[i]);
+    if (published.length > 0) {
+      const publishedAt = clock.now();
+      await db
         .update(table)
-        .set({ nextAttemptAt: new Date(clock.now() + claimMs) })
+        .set({ publishedAt: new Date(publishedAt) })
         .where(
           inArray(
             table.id,
-            due.map((r) => r.id),
+            published.map((r) => r.id),
           ),
         );
-      return due;
-    });
-    await Promise.all(rows.map((row) => this.#deliver(row)));
+      for (const row of published) {
+        this.#o.metrics?.outboxLag.observe(
+          { module: this.#o.module },
+          (publishedAt - row.createdAt.getTime()) / 1000,
+        );
+      }
+    }
     return rows.length;
   }
 
-  /** Delivers one row in a producer span, a child of the transaction that wrote the event. */
-  #deliver(row: OutboxTable['$inferSelect']): Promise<void> {
+  /**
+   * Delivers one row in a producer span, a child of the transaction that wrote the event.
+   * True when the sink took it; a failure is recorded on the row for a later attempt.
+   */
+  #deliver(row: OutboxTable['$inferSelect']): Promise<boolean> {
     return inSpan(
       `publish ${row.event}`,
       {
@@ -133,7 +150,7 @@ export class OutboxRelay {
     );
   }
 
-  async #attempt(row: OutboxTable['$inferSelect']): Promise<void> {
+  async #attempt(row: OutboxTable['$inferSelect']): Promise<boolean> {
     const { db, table, sink, clock, log, maxAttempts, metrics, module } = this.#o;
     // Consumers see the producer span as the parent of their handling.
     const envelope: EventEnvelope = {
@@ -146,12 +163,7 @@ export class OutboxRelay {
     };
     try {
       await sink.deliver(envelope);
-      const publishedAt = clock.now();
-      await db
-        .update(table)
-        .set({ publishedAt: new Date(publishedAt) })
-        .where(eq(table.id, row.id));
-      metrics?.outboxLag.observe({ module }, (publishedAt - row.createdAt.getTime()) / 1000);
+      return true;
     } catch (err) {
       const attempts = row.attempts + 1;
       const message = err instanceof Error ? err.message : String(err);
@@ -182,6 +194,7 @@ export class OutboxRelay {
           attempts,
         });
       }
+      return false;
     }
   }
 }

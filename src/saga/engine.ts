@@ -14,10 +14,10 @@ import {
 import type { SagaRow, SagaTable } from './table.ts';
 import type { SagaDefinition } from './types.ts';
 
-export interface SagaEngineOptions<S> {
+export interface SagaEngineOptions<S, R = void> {
   db: Db;
   table: SagaTable;
-  definition: SagaDefinition<S>;
+  definition: SagaDefinition<S, R>;
   clock: Clock;
   log: Logger;
   metrics?: Metrics;
@@ -35,9 +35,9 @@ export interface SagaEngineOptions<S> {
  * a node drives a saga only while it holds its lease, so after a crash or a pause
  * another node (or this one, restarted) resumes where the last write left off.
  */
-export class SagaEngine<S> {
-  readonly #o: Required<Omit<SagaEngineOptions<S>, 'metrics'>> & { metrics?: Metrics };
-  readonly #driving = new Map<string, Promise<void>>();
+export class SagaEngine<S, R = void> {
+  readonly #o: Required<Omit<SagaEngineOptions<S, R>, 'metrics'>> & { metrics?: Metrics };
+  readonly #driving = new Map<string, Promise<R | undefined>>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #stopped = false;
   readonly #stop = new AbortController();
@@ -45,7 +45,7 @@ export class SagaEngine<S> {
   /** Index of the pivot step; past it the deadline no longer applies (all steps when none). */
   readonly #pivot: number;
 
-  constructor(options: SagaEngineOptions<S>) {
+  constructor(options: SagaEngineOptions<S, R>) {
     const pivot = options.definition.steps.findIndex((s) => s.pivot);
     this.#pivot = pivot < 0 ? options.definition.steps.length : pivot;
     this.#o = {
@@ -57,29 +57,40 @@ export class SagaEngine<S> {
     };
   }
 
-  /** Creates the saga inside the caller's transaction, leased to this node. */
-  async begin(tx: Tx, id: string, state: S, timeoutMs: number): Promise<void> {
+  /** Creates the saga inside the caller's transaction, leased to this node; pass the row to `drive`. */
+  async begin(tx: Tx, id: string, state: S, timeoutMs: number): Promise<SagaRow> {
     const now = this.#o.clock.now();
-    await tx.insert(this.#o.table).values({
-      id,
-      saga: this.#o.definition.name,
-      state,
-      phase: 'forward',
-      step: 0,
-      leaseOwner: this.#o.owner,
-      leaseUntil: new Date(now + this.#o.leaseMs),
-      deadlineAt: new Date(now + timeoutMs),
-      // The action's span, not its transaction's: the steps run after that transaction ends.
-      trace: traceHeaders(outsideTransaction()),
-    });
+    const [row] = await tx
+      .insert(this.#o.table)
+      .values({
+        id,
+        saga: this.#o.definition.name,
+        state,
+        phase: 'forward',
+        step: 0,
+        leaseOwner: this.#o.owner,
+        leaseUntil: new Date(now + this.#o.leaseMs),
+        deadlineAt: new Date(now + timeoutMs),
+        // The action's span, not its transaction's: the steps run after that transaction ends.
+        trace: traceHeaders(outsideTransaction()),
+      })
+      .returning();
+    return row!;
   }
 
-  /** Drives one saga until it is done, this node loses its lease, or the engine stops. */
-  drive(id: string): Promise<void> {
+  /**
+   * Drives one saga until it is done (resolving with what `complete` or `fail` returned), this
+   * node loses its lease, or the engine stops (resolving undefined). `begun` is the row `begin`
+   * returned, committed since: its lease is fresh, so the driver need not take it again.
+   */
+  drive(id: string, begun?: SagaRow): Promise<R | undefined> {
     const current = this.#driving.get(id);
     if (current) return current;
-    const run = this.#drive(id)
-      .catch((err) => this.#o.log.error('saga driver failed; recovery will resume it', { id, err }))
+    const run = this.#drive(id, begun)
+      .catch((err) => {
+        this.#o.log.error('saga driver failed; recovery will resume it', { id, err });
+        return undefined;
+      })
       .finally(() => this.#driving.delete(id));
     this.#driving.set(id, run);
     return run;
@@ -134,14 +145,14 @@ export class SagaEngine<S> {
     return claimed.length;
   }
 
-  async #drive(id: string): Promise<void> {
+  async #drive(id: string, begun?: SagaRow): Promise<R | undefined> {
     const { definition: def, clock } = this.#o;
-    let row = await this.#renew(id);
+    let row = begun?.leaseOwner === this.#o.owner ? begun : await this.#renew(id);
     while (row && !this.#stopped) {
       const state = row.state as S;
-      if (row.phase === 'done') return;
+      if (row.phase === 'done') return undefined;
       if (row.phase === 'forward') {
-        if (row.step >= def.steps.length) return void (await this.#finish(row, undefined));
+        if (row.step >= def.steps.length) return this.#finish(row, undefined);
         if (row.step <= this.#pivot && clock.now() > row.deadlineAt.getTime()) {
           row = await this.#write(row, {
             phase: 'compensating',
@@ -151,17 +162,20 @@ export class SagaEngine<S> {
           continue;
         }
         const current = await this.#checkLease(row);
-        if (!current) return;
+        if (!current) return undefined;
         const step = def.steps[current.step]!;
         try {
           const patch = await this.#span(current, step.name, () =>
             step.run(state, this.#ctx(current)),
           );
-          row = await this.#write(current, {
-            state: { ...state, ...patch },
-            step: current.step + 1,
-            attempts: 0,
-          });
+          const done = { state: { ...state, ...patch }, step: current.step + 1, attempts: 0 };
+          // After the last step, its outcome is written by the transaction that finishes.
+          if (done.step === def.steps.length) {
+            const outcome = await this.#finish({ ...current, ...done }, undefined);
+            crashPoint(step.name);
+            return outcome;
+          }
+          row = await this.#write(current, done);
           crashPoint(step.name);
         } catch (err) {
           const failure = def.classify(err);
@@ -176,9 +190,9 @@ export class SagaEngine<S> {
               : await this.#retryLater(current, step.name, err);
         }
       } else {
-        if (row.step < 0) return void (await this.#finish(row, row.reason ?? def.timeoutReason));
+        if (row.step < 0) return this.#finish(row, row.reason ?? def.timeoutReason);
         const current = await this.#checkLease(row);
-        if (!current) return;
+        if (!current) return undefined;
         const step = def.steps[current.step]!;
         try {
           if (step.compensate) {
@@ -194,6 +208,7 @@ export class SagaEngine<S> {
         }
       }
     }
+    return undefined;
   }
 
   /** Before acting: a node that slept (SIGSTOP) past a third of its lease re-checks it first. */
@@ -272,21 +287,32 @@ export class SagaEngine<S> {
     return row;
   }
 
-  async #finish(row: SagaRow, reason: string | undefined): Promise<void> {
+  /** Marks the saga done (with the step and state `row` carries) and commits its outcome. */
+  async #finish(row: SagaRow, reason: string | undefined): Promise<R | undefined> {
     const { table, owner, clock, definition: def } = this.#o;
     const now = new Date(clock.now());
     const done = await this.#o.transaction(async (tx) => {
       const [marked] = await tx
         .update(table)
-        .set({ phase: 'done', updatedAt: now, leaseOwner: null, leaseUntil: null })
+        .set({
+          phase: 'done',
+          step: row.step,
+          state: row.state,
+          attempts: 0,
+          updatedAt: now,
+          leaseOwner: null,
+          leaseUntil: null,
+        })
         .where(and(eq(table.id, row.id), eq(table.leaseOwner, owner), gt(table.leaseUntil, now)))
         .returning({ id: table.id });
-      if (!marked) return false;
-      if (reason === undefined) await def.complete(tx, row.id, row.state as S);
-      else await def.fail(tx, row.id, row.state as S, reason);
-      return true;
+      if (!marked) return { marked: false as const };
+      const outcome =
+        reason === undefined
+          ? await def.complete(tx, row.id, row.state as S)
+          : await def.fail(tx, row.id, row.state as S, reason);
+      return { marked: true as const, outcome };
     });
-    if (!done) return;
+    if (!done.marked) return undefined;
     const outcome =
       reason === undefined ? 'confirmed' : (row.undoFrom ?? 0) > 0 ? 'compensated' : 'rejected';
     this.#o.metrics?.sagaOutcomes.inc({ saga: def.name, outcome, reason: reason ?? '' });
@@ -295,5 +321,6 @@ export class SagaEngine<S> {
       (now.getTime() - row.createdAt.getTime()) / 1000,
     );
     crashPoint(reason === undefined ? 'complete' : 'fail');
+    return done.outcome;
   }
 }

@@ -19,7 +19,7 @@ export interface SagaStep<S> {
 /** `fail` compensates at once with a reason; `retry` tries again with backoff. */
 export type StepFailure = { kind: 'fail'; reason: string } | { kind: 'retry' };
 
-export interface SagaDefinition<S> {
+export interface SagaDefinition<S, R = void> {
   name: string;
   /** The module whose calls the saga makes, for the call context. */
   module: string;
@@ -27,7 +27,10 @@ export interface SagaDefinition<S> {
   classify(err: unknown): StepFailure;
   /** Reason recorded when transient failures outlast the saga deadline. */
   timeoutReason: string;
-  /** Commits the outcome in the same transaction that marks the saga done. */
-  complete(tx: Tx, id: string, state: S): Promise<void>;
-  fail(tx: Tx, id: string, state: S, reason: string): Promise<void>;
+  /**
+   * Commits the outcome in the same transaction that marks the saga done. What it returns is
+   * what `drive` resolves with, so the caller need not read the outcome back.
+   */
+  complete(tx: Tx, id: string, state: S): Promise<R>;
+  fail(tx: Tx, id: string, state: S, reason: string): Promise<R>;
 }

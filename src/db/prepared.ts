@@ -1,0 +1,37 @@
+import type postgres from 'postgres';
+
+// biome-ignore lint/suspicious/noExplicitAny: any custom types; only `unsafe` is touched
+type Client = postgres.Sql<any>;
+type Unsafe = Client['unsafe'];
+
+/**
+ * drizzle-orm asks postgres.js to prepare only queries given a name (`.prepare('name')`); every
+ * other query goes out as an unnamed statement, described first: two round trips and the whole
+ * SQL text each time. This client prepares all of them once per connection instead, which
+ * halves the round trips of a write. postgres.js keys its statement cache by SQL text and
+ * parameter types, re-prepares after a schema change, and drizzle's texts are a finite set.
+ */
+export function preparingAll<T extends Client>(client: T): T {
+  return new Proxy(client, {
+    get(target, key, receiver) {
+      if (key === 'unsafe') {
+        const unsafe: Unsafe = target.unsafe.bind(target);
+        return ((query, params, options) =>
+          unsafe(query, params, { ...options, prepare: true })) as Unsafe;
+      }
+      if (key === 'begin' || key === 'savepoint') {
+        const open = Reflect.get(target, key, receiver) as (...args: unknown[]) => unknown;
+        return (...args: unknown[]) =>
+          open.apply(
+            target,
+            args.map((arg) =>
+              typeof arg === 'function'
+                ? (tx: Client) => (arg as (tx: Client) => unknown)(preparingAll(tx))
+                : arg,
+            ),
+          );
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  });
+}
