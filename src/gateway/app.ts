@@ -96,10 +96,8 @@ export function createGateway(o: GatewayOptions) {
     c.res.headers.set('x-request-id', requestId);
     // Templates as API.md and the OpenAPI document write them: /orders/{id}.
     const route = c.get('route').replace(/:([A-Za-z]+)/g, '{$1}');
-    const labels = { method, route, status: String(status) };
     const seconds = (performance.now() - started) / 1000;
-    o.metrics.httpRequests.inc(labels);
-    o.metrics.httpDuration.observe(labels, seconds);
+    o.metrics.http.observe([method, route, String(status)], seconds);
     if (traced) {
       span.updateName(`${method} ${route}`);
       span.setAttributes({ 'http.route': route, 'http.response.status_code': status });

@@ -14,7 +14,7 @@ export interface CallEdge {
 
 /** The call matrix from this node's metrics: which modules talk to which, how often, how slowly. */
 export async function callMatrix(metrics: Metrics): Promise<CallEdge[]> {
-  const { values } = await metrics.moduleCallDuration.get();
+  const { values } = await metrics.calls.histogram.get();
   const edges = new Map<string, CallEdge & { sum: number; buckets: Map<number, number> }>();
   for (const { labels, value, metricName } of values) {
     const key = `${labels.caller}>${labels.module}>${labels.transport}`;

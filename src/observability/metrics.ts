@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { TimedSeries } from './timed-series.ts';
 
 const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const sagaBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -14,50 +15,51 @@ export function createMetrics() {
   for (const name of ['handles', 'requests', 'resources'])
     registry.removeSingleMetric(`nodejs_active_${name}_total`);
   const registers = [registry];
-  const call = ['caller', 'module', 'action', 'transport', 'code'] as const;
-  const http = ['method', 'route', 'status'] as const;
   return {
     registry,
     /** Read at scrape time (outbox backlog); each runs before the text is rendered. */
     scrapeHooks: [] as (() => Promise<void>)[],
-    httpRequests: new Counter({
-      name: 'bunshop_http_requests_total',
-      help: 'HTTP requests answered, by method, route template and status.',
-      labelNames: http,
-      registers,
-    }),
-    httpDuration: new Histogram({
-      name: 'bunshop_http_request_duration_seconds',
-      help: 'HTTP request latency, by method, route template and status.',
-      labelNames: http,
+    /** `bunshop_http_requests_total` and `bunshop_http_request_duration_seconds`. */
+    http: new TimedSeries({
+      counter: {
+        name: 'bunshop_http_requests_total',
+        help: 'HTTP requests answered, by method, route template and status.',
+      },
+      histogram: {
+        name: 'bunshop_http_request_duration_seconds',
+        help: 'HTTP request latency, by method, route template and status.',
+      },
+      labelNames: ['method', 'route', 'status'],
       buckets: latencyBuckets,
-      registers,
+      registry,
     }),
-    moduleCalls: new Counter({
-      name: 'bunshop_module_calls_total',
-      help: 'Module calls as their caller saw them: the call matrix, by caller, target, action, transport and outcome code.',
-      labelNames: call,
-      registers,
-    }),
-    moduleCallDuration: new Histogram({
-      name: 'bunshop_module_call_duration_seconds',
-      help: 'Module call latency as the caller saw it, retries included.',
-      labelNames: call,
+    /** The call matrix: `bunshop_module_calls_total` and `bunshop_module_call_duration_seconds`. */
+    calls: new TimedSeries({
+      counter: {
+        name: 'bunshop_module_calls_total',
+        help: 'Module calls as their caller saw them: the call matrix, by caller, target, action, transport and outcome code.',
+      },
+      histogram: {
+        name: 'bunshop_module_call_duration_seconds',
+        help: 'Module call latency as the caller saw it, retries included.',
+      },
+      labelNames: ['caller', 'module', 'action', 'transport', 'code'],
       buckets: latencyBuckets,
-      registers,
+      registry,
     }),
-    handled: new Counter({
-      name: 'bunshop_module_handled_total',
-      help: 'Module calls this node served for other nodes (over NATS), by module, action and outcome code: how load splits across instances.',
-      labelNames: ['module', 'action', 'code'] as const,
-      registers,
-    }),
-    handleDuration: new Histogram({
-      name: 'bunshop_module_handle_duration_seconds',
-      help: 'Time this node spent serving a module call, from dispatch to answer.',
-      labelNames: ['module', 'action', 'code'] as const,
+    /** `bunshop_module_handled_total` and `bunshop_module_handle_duration_seconds`. */
+    handled: new TimedSeries({
+      counter: {
+        name: 'bunshop_module_handled_total',
+        help: 'Module calls this node served for other nodes (over NATS), by module, action and outcome code: how load splits across instances.',
+      },
+      histogram: {
+        name: 'bunshop_module_handle_duration_seconds',
+        help: 'Time this node spent serving a module call, from dispatch to answer.',
+      },
+      labelNames: ['module', 'action', 'code'],
       buckets: latencyBuckets,
-      registers,
+      registry,
     }),
     breakerState: new Gauge({
       name: 'bunshop_circuit_breaker_state',

@@ -9,8 +9,9 @@ import { delayPoint } from '../faults.ts';
 import type { Logger } from '../observability/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { activeRequestId, withRequestId } from '../observability/scope.ts';
-import { inSpan, SpanKind } from '../observability/tracing.ts';
+import { inSpan, SpanKind, tracingOn } from '../observability/tracing.ts';
 import { parseOrThrow } from '../validation.ts';
+import { withinDeadline } from './deadlines.ts';
 import { isServerFault } from './middleware.ts';
 
 type Handler = (input: unknown, ctx: CallContext) => Promise<unknown>;
@@ -64,37 +65,44 @@ export class Dispatcher {
     ctx: CallContext,
     remote = false,
   ): Promise<unknown> {
+    // Direct calls already run in their request's context; NATS and saga calls get it here.
+    const parent =
+      activeRequestId() === ctx.requestId
+        ? undefined
+        : withRequestId(context.active(), ctx.requestId);
+    const work = () =>
+      remote && this.metrics
+        ? this.#counted(module, action, input, ctx)
+        : this.#run(module, action, input, ctx);
+    // Tracing off: no span, and no wrapper around a direct call.
+    if (!tracingOn()) return parent ? context.with(parent, work) : work();
     return inSpan(
       `${module}/${action}`,
       {
         kind: SpanKind.SERVER,
-        // Direct calls already run in their request's context; NATS and saga calls get it here.
-        parent:
-          activeRequestId() === ctx.requestId
-            ? undefined
-            : withRequestId(context.active(), ctx.requestId),
+        parent,
         attributes: { 'rpc.system': 'bunshop', 'rpc.service': module, 'rpc.method': action },
       },
-      async () => {
-        if (!remote || !this.metrics) return this.#run(module, action, input, ctx);
-        const started = performance.now();
-        let code = 'ok';
-        try {
-          return await this.#run(module, action, input, ctx);
-        } catch (err) {
-          code = toAppError(err).code;
-          throw err;
-        } finally {
-          // Only actions that exist: a caller cannot grow the label set with made-up names.
-          if (code !== 'not_found' || this.contract(module)?.actions[action]) {
-            const labels = { module, action, code };
-            this.metrics?.handled.inc(labels);
-            this.metrics?.handleDuration.observe(labels, (performance.now() - started) / 1000);
-          }
-        }
-      },
+      work,
       isServerFault,
     );
+  }
+
+  /** A call that came over the network, counted here as well as by its caller. */
+  async #counted(module: string, action: string, input: unknown, ctx: CallContext) {
+    const started = performance.now();
+    let code = 'ok';
+    try {
+      return await this.#run(module, action, input, ctx);
+    } catch (err) {
+      code = toAppError(err).code;
+      throw err;
+    } finally {
+      // Only actions that exist: a caller cannot grow the label set with made-up names.
+      if (code !== 'not_found' || this.contract(module)?.actions[action]) {
+        this.metrics?.handled.observe([module, action, code], (performance.now() - started) / 1000);
+      }
+    }
   }
 
   async #run(module: string, action: string, input: unknown, ctx: CallContext): Promise<unknown> {
@@ -139,28 +147,4 @@ export class Dispatcher {
     }
     return checked.output;
   }
-}
-
-/**
- * The caller stops waiting at its deadline, whatever the handler is stuck on (a database that
- * went away, a lock): the answer is `deadline_exceeded`, as over NATS; the work itself runs on.
- */
-function withinDeadline<T>(work: Promise<T>, remainingMs: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new AppError(
-            'deadline_exceeded',
-            'The request deadline passed before the action finished.',
-            {
-              retryAfter: 1,
-            },
-          ),
-        ),
-      Math.max(0, remainingMs),
-    );
-  });
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }

@@ -1,7 +1,7 @@
 import { assertNotExpired, type CallContext } from '../context.ts';
 import { toAppError } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { inSpan, SpanKind } from '../observability/tracing.ts';
+import { inSpan, SpanKind, tracingOn } from '../observability/tracing.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import type { CallMiddleware } from './types.ts';
 
@@ -32,18 +32,26 @@ export function observeCalls(
 ): CallMiddleware {
   return (call, next) => {
     const transport = dispatcher.hosts(call.module) ? 'direct' : remote;
-    const labels = {
-      caller: callerOf(call.ctx),
-      module: call.module,
-      action: call.action,
-      transport,
-    };
+    const caller = callerOf(call.ctx);
     const started = performance.now();
-    const done = (code: string) => {
-      const all = { ...labels, code };
-      metrics.moduleCalls.inc(all);
-      metrics.moduleCallDuration.observe(all, (performance.now() - started) / 1000);
-    };
+    const done = (code: string) =>
+      metrics.calls.observe(
+        [caller, call.module, call.action, transport, code],
+        (performance.now() - started) / 1000,
+      );
+    // Tracing off (no exporter): no span to open, so no async wrapper either.
+    if (!tracingOn()) {
+      return next().then(
+        (result) => {
+          done('ok');
+          return result;
+        },
+        (err) => {
+          done(toAppError(err).code);
+          throw err;
+        },
+      );
+    }
     return inSpan(
       `${call.module}/${call.action}`,
       {
@@ -53,7 +61,7 @@ export function observeCalls(
           'rpc.service': call.module,
           'rpc.method': call.action,
           'bunshop.transport': transport,
-          'bunshop.caller': labels.caller,
+          'bunshop.caller': caller,
         },
       },
       async (span) => {
