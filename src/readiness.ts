@@ -21,7 +21,12 @@ export function readinessChecks(o: {
   defs: readonly ModuleDefinition[];
   nc?: NatsConnection;
   shuttingDown: () => boolean;
+  /** True when this node applied or verified every migration as it started. */
+  migrated: boolean;
 }): ReadinessChecks {
+  // Applied migrations are never taken back: once all are seen, the check needs no query,
+  // and the first probe after a start (cold-start time) opens no extra connections for it.
+  let migrated = o.migrated;
   const checks: ReadinessChecks = {
     shutdown: async () =>
       o.shuttingDown() ? { ok: false, detail: 'shutting down' } : { ok: true },
@@ -30,6 +35,7 @@ export function readinessChecks(o: {
       return { ok: true };
     },
     migrations: async () => {
+      if (migrated) return { ok: true, detail: `${o.hosted.length} modules up to date` };
       const missing = (
         await Promise.all(
           o.hosted.map(async (def) =>
@@ -43,6 +49,7 @@ export function readinessChecks(o: {
           ),
         )
       ).flat();
+      migrated = missing.length === 0;
       return missing.length
         ? { ok: false, detail: `not applied: ${missing.join(', ')}` }
         : { ok: true, detail: `${o.hosted.length} modules up to date` };

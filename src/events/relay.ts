@@ -43,9 +43,10 @@ export class OutboxRelay {
     this.#o = { maxAttempts: 8, pollMs: 500, batch: 100, module: 'unknown', ...options };
   }
 
-  start(): void {
+  /** Starts polling; the first pass waits `firstPassMs`, as a node just started serves first. */
+  start(firstPassMs = 500): void {
     this.#stopped = false;
-    this.nudge();
+    this.#timer = setTimeout(() => this.nudge(), firstPassMs);
   }
 
   /** Ask for a pass soon, e.g. right after a transaction that wrote events committed. */

@@ -39,6 +39,7 @@ export class SagaEngine<S, R = void> {
   readonly #o: Required<Omit<SagaEngineOptions<S, R>, 'metrics'>> & { metrics?: Metrics };
   readonly #driving = new Map<string, Promise<R | undefined>>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  #first: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
   readonly #stop = new AbortController();
 
@@ -96,18 +97,25 @@ export class SagaEngine<S, R = void> {
     return run;
   }
 
-  start(): void {
+  /**
+   * Looks for orphaned sagas now and then. The first pass waits `firstPassMs`: a node just
+   * started answers its first probes and requests before background work takes connections.
+   */
+  start(firstPassMs = 500): void {
     const tick = () => {
       this.recover().catch((err) => this.#o.log.warn('saga recovery pass failed', { err }));
     };
-    tick();
-    this.#timer = setInterval(tick, this.#o.recoverEveryMs);
+    this.#first = setTimeout(() => {
+      tick();
+      this.#timer = setInterval(tick, this.#o.recoverEveryMs);
+    }, firstPassMs);
   }
 
   /** Stops driving; sagas in flight keep their persisted state and are resumed later. */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#stop.abort();
+    clearTimeout(this.#first);
     clearInterval(this.#timer);
     await Promise.allSettled(this.#driving.values());
   }
