@@ -13,10 +13,12 @@ export interface PostgresOptions {
 export function poolOptions(poolSize: number): postgres.Options<Record<string, never>> {
   return {
     max: poolSize,
-    // No pipelining: a BEGIN pipelined behind another query was never reserved for its
-    // transaction (porsager/postgres#823), and deep pipelines collapse throughput (#747).
-    // 0 works only with the onexecute fix in patches/postgres+3.4.9.patch (#1210).
-    max_pipeline: 0,
+    // One query pipelined behind the one running: on this 2-core machine 32 clients on 10
+    // connections got 31-34k simple queries/s at 1 against 20-22k at 0, with less CPU per query.
+    // Deeper pipelines collapse throughput under load (porsager/postgres#747). A BEGIN always
+    // reserves its connection and never leaves room behind it, per patches/postgres+3.4.9.patch
+    // (porsager/postgres#823, #1210; PRs #1211/#1218); test/recovery/postgres-pool.test.ts holds it.
+    max_pipeline: 1,
     onnotice: () => {},
     // No array columns or parameters here. Its type query runs detached on every new connection,
     // and a connection lost during it was an unhandled rejection that ended the process.

@@ -27,7 +27,9 @@ afterAll(async () => {
 function burst(groups: number) {
   return Promise.allSettled(
     Array.from({ length: groups }).flatMap((_, i) => [
-      sql`select ${i}::int as n`.then(() => 'plain'),
+      sql`select ${i}::int as n, current_setting('application_name') as app`.then(([row]) =>
+        row?.app === 'inside_a_transaction' ? row.app : 'plain',
+      ),
       sql.begin(async (tx) => {
         await tx`set local application_name = 'inside_a_transaction'`;
         await tx`select 1`;
