@@ -2,6 +2,7 @@ import {
   context,
   INVALID_SPAN_CONTEXT,
   isSpanContextValid,
+  ROOT_CONTEXT,
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
@@ -47,6 +48,17 @@ export type GatewayEnv = Env;
 
 const saneRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
 
+const templates = new Map<string, string>();
+/** Templates as API.md and the OpenAPI document write them: /orders/{id} (a few, so cached). */
+function templateOf(route: string): string {
+  let template = templates.get(route);
+  if (template === undefined) {
+    template = route.replace(/:([A-Za-z]+)/g, '{$1}');
+    templates.set(route, template);
+  }
+  return template;
+}
+
 /**
  * Probes skip the general limit: behind a proxy without TRUST_PROXY every client shares one
  * address, and a 429 to a liveness probe would get a healthy node restarted.
@@ -79,7 +91,9 @@ export function createGateway(o: GatewayOptions) {
     c.set('route', 'unmatched');
     const quiet = routine.has(c.req.path);
     // A caller's traceparent makes this request part of its trace; malformed ones are ignored.
-    const parent = contextFromHeaders((name) => c.req.header(name));
+    const parent = c.req.header('traceparent')
+      ? contextFromHeaders((name) => c.req.header(name))
+      : ROOT_CONTEXT;
     const traced = !quiet && tracingOn();
     const span = !traced
       ? trace.wrapSpanContext(trace.getSpanContext(parent) ?? INVALID_SPAN_CONTEXT)
@@ -94,8 +108,7 @@ export function createGateway(o: GatewayOptions) {
     await context.with(withRequestId(trace.setSpan(parent, span), requestId), next);
     const status = c.res.status;
     c.res.headers.set('x-request-id', requestId);
-    // Templates as API.md and the OpenAPI document write them: /orders/{id}.
-    const route = c.get('route').replace(/:([A-Za-z]+)/g, '{$1}');
+    const route = templateOf(c.get('route'));
     const seconds = (performance.now() - started) / 1000;
     o.metrics.http.observe([method, route, String(status)], seconds);
     if (traced) {
@@ -104,8 +117,10 @@ export function createGateway(o: GatewayOptions) {
       if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();
     }
+    const level = quiet ? 'debug' : 'info';
+    if (!o.log.enabled(level)) return;
     const ids = span.spanContext();
-    (quiet ? o.log.debug : o.log.info)('request', {
+    o.log[level]('request', {
       method,
       route,
       path: c.req.path,

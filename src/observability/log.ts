@@ -13,6 +13,8 @@ export interface Logger {
   warn(msg: string, fields?: Fields): void;
   error(msg: string, fields?: Fields): void;
   child(fields: Fields): Logger;
+  /** Whether lines at `level` are written: lets a hot path skip building their fields. */
+  enabled(level: Level): boolean;
 }
 
 type Level = Exclude<LogLevel, 'silent'>;
@@ -162,6 +164,7 @@ export function createLogger(
     warn: (msg, fields) => emit('warn', msg, fields),
     error: (msg, fields) => emit('error', msg, fields),
     child: (fields) => createLogger(level, { ...base, ...fields }, write, format),
+    enabled: (lvl) => LogLevels[lvl] >= threshold,
   };
 }
 
