@@ -1,10 +1,10 @@
 /**
- * `npm run bench [-- --quick] [--only=<name part>]`: every target, every workload, in one run,
+ * `npm run bench [-- --quick] [--only=<name part>] [--report=<results json>]`: every target, every workload, in one run,
  * one thing at a time; a warm-up run discarded, then the median of three measured runs.
  * Writes bench/RESULTS.md and bench/results/<time>.json. Needs Postgres and NATS running
  * (BENCH_POSTGRES_URL, default postgres://root@127.0.0.1:5432/test) and wrk.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { coldStarts } from './support/cold-start.ts';
 import { median } from './support/load.ts';
@@ -14,6 +14,14 @@ import { tokens } from './support/seed.ts';
 import { binary, root, targets } from './support/targets.ts';
 import { ensureWrk, type Workload, workloads, writeScripts, wrk } from './support/wrk.ts';
 
+// `--report=<results json>`: renders RESULTS.md from a saved run and measures nothing.
+const saved = process.argv.find((a) => a.startsWith('--report='))?.slice('--report='.length);
+if (saved) {
+  const run = JSON.parse(readFileSync(saved, 'utf8'));
+  writeFileSync(join(import.meta.dir, 'RESULTS.md'), await report(run));
+  console.log(`wrote bench/RESULTS.md from ${saved}`);
+  process.exit(0);
+}
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const settings = {

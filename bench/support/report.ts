@@ -50,6 +50,13 @@ export async function report(o: Input): Promise<string> {
     '- Every target gets a freshly seeded database: 10,000 customers with accounts and balances, 1,000 skus with ample stock (set-based SQL, tokens minted with the shared HS256 secret). W1 picks a random sku, W1a and W2 a random user token and sku per request.',
     '- Every target runs with per-request logging off (bunshop `LOG_LEVEL=warn`, Moleculer log level warn) and tracing off.',
     '',
+    '## Commands',
+    '',
+    '- `npm run bench`: this whole page (it builds `dist/bunshop` with `npm run build`, i.e. `bun build --compile --minify --sourcemap --bytecode --format=esm`, and installs the peer with `npm ci --prefix bench/peers/moleculer`); `npm run bench -- --quick` for a few seconds per case; `--only=<part of a target name>` for one target (no RESULTS.md then).',
+    '- `bun bench/micro/transport.ts [--quick]`: the micro-benchmarks alone. `bun bench/tracing-overhead.ts`: tracing on against off.',
+    '- `bun bench/run.ts --report=bench/results/<run>.json`: this page again from a saved run.',
+    '- Where the time goes, and how to profile it: bench/README.md.',
+    '',
   ];
   for (const w of Object.keys(workloads) as Workload[]) {
     const rows = o.measured.filter((m) => m.workload === w);
