@@ -172,19 +172,19 @@ export class SagaEngine<S, R = void> {
         const current = await this.#checkLease(row);
         if (!current) return undefined;
         const step = def.steps[current.step]!;
+        const last = current.step === def.steps.length - 1;
+        let patch: Partial<S> | undefined;
         try {
-          const patch = await this.#span(current, step.name, () =>
-            step.run(state, this.#ctx(current)),
-          );
-          const done = { state: { ...state, ...patch }, step: current.step + 1, attempts: 0 };
-          // After the last step, its outcome is written by the transaction that finishes.
-          if (done.step === def.steps.length) {
-            const outcome = await this.#finish({ ...current, ...done }, undefined);
+          patch = await this.#span(current, step.name, () => step.run(state, this.#ctx(current)));
+          if (!last) {
+            row = await this.#write(current, {
+              state: { ...state, ...patch },
+              step: current.step + 1,
+              attempts: 0,
+            });
             crashPoint(step.name);
-            return outcome;
+            continue;
           }
-          row = await this.#write(current, done);
-          crashPoint(step.name);
         } catch (err) {
           const failure = def.classify(err);
           row =
@@ -196,7 +196,15 @@ export class SagaEngine<S, R = void> {
                   attempts: 0,
                 })
               : await this.#retryLater(current, step.name, err);
+          continue;
         }
+        // The last step's outcome is written by the finishing transaction, outside the step's
+        // error handling: a failed finish is not a failed step (recovery finishes it later).
+        crashPoint(step.name);
+        return this.#finish(
+          { ...current, state: { ...state, ...patch }, step: current.step + 1, attempts: 0 },
+          undefined,
+        );
       } else {
         if (row.step < 0) return this.#finish(row, row.reason ?? def.timeoutReason);
         const current = await this.#checkLease(row);
