@@ -152,6 +152,8 @@ function targetsTable(
   lines.push(
     '',
     'The transport targets (local < 1 µs overhead, NATS <= 1.25x raw) are in the micro-benchmark table above.',
+    '',
+    "The targets run one after another over about 25 minutes, and this machine's speed drifts in that time (bench/README.md shows by how much). A ratio within about 15 % of its threshold, either way, is not conclusive. bench/README.md has per-request CPU measurements, which are steadier.",
   );
   return lines;
 }
