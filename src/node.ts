@@ -185,13 +185,10 @@ export async function startNode(
     checks: readinessChecks({
       config,
       dbs,
-      byModule,
       hosted,
       defs,
       nc,
       shuttingDown: () => shuttingDown,
-      // migrateAll above applied or verified them, or the node would not have started.
-      migrated: true,
     }),
   });
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${server.port}`;

@@ -71,26 +71,7 @@ async function appliedHash(tx: Tx, module: string, tag: string): Promise<string 
   const result = await tx.execute(
     sql`select hash from bunshop.migrations where module = ${module} and tag = ${tag}`,
   );
-  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as {
-    hash: string;
-  }[];
-  return rows[0]?.hash;
-}
-
-/** Tags this build expects that the database has not applied (a restored or foreign database). */
-export async function missingMigrations(
-  database: Database,
-  module: string,
-  migrations: readonly Migration[],
-): Promise<string[]> {
-  const result = await database.db.execute(
-    sql`select tag from bunshop.migrations where module = ${module}`,
-  );
-  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as {
-    tag: string;
-  }[];
-  const applied = new Set(rows.map((r) => r.tag));
-  return migrations.map((m) => m.tag).filter((tag) => !applied.has(tag));
+  return rowsOf<{ hash: string }>(result)[0]?.hash;
 }
 
 /** True when every migration is recorded with the hash of the SQL this build carries. */
@@ -104,10 +85,15 @@ async function upToDate(
     const result = await database.db.execute(
       sql`select tag, hash from bunshop.migrations where module = ${module}`,
     );
-    rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as typeof rows;
+    rows = rowsOf(result);
   } catch {
     return false; // No bookkeeping table yet: a new database.
   }
   const applied = new Map(rows.map((r) => [r.tag, r.hash]));
   return migrations.every((m) => applied.get(m.tag) === hashOf(m.sql));
+}
+
+/** postgres.js answers `execute` with the rows, PGlite with `{ rows }`. */
+function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as T[];
 }
