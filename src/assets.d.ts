@@ -19,3 +19,8 @@ declare module '@scalar/api-reference/browser/standalone.js' {
   const path: string;
   export default path;
 }
+// prom-client's own files, typed by src/observability/prom.ts from the package's index types.
+declare module 'prom-client/lib/*' {
+  const value: unknown;
+  export default value;
+}

@@ -12,11 +12,11 @@ import type { Metrics } from './observability/metrics.ts';
 import type { Router } from './transport/router.ts';
 
 /**
- * Serves HTTP: the whole API on a gateway node; on other nodes only the operations
- * routes (health, metrics), so every node can be probed and scraped.
+ * The HTTP handler: the whole API on a gateway node; on other nodes only the operations
+ * routes (health, metrics), so every node can be probed and scraped. Built before the
+ * modules are hosted; `listenEarly`'s server takes it once they are.
  */
-export function serveHttp(o: {
-  server: Server<undefined>;
+export function httpHandler(o: {
   config: Config;
   defs: readonly ModuleDefinition[];
   router: Router;
@@ -26,7 +26,7 @@ export function serveHttp(o: {
   version: string;
   checks: ReadinessChecks;
   nodes: () => Promise<NodeInfo[]>;
-}): Server<undefined> {
+}): (request: Request, server: Server<undefined>) => Response | Promise<Response> {
   const { config } = o;
   const lookup = o.defs.find((d) => d.principal)?.principal?.(o.router);
   const { app, routes } = createGateway({
@@ -59,8 +59,9 @@ export function serveHttp(o: {
         }),
     ],
   });
-  o.server.reload({ fetch: (request, srv) => app.fetch(request, { server: srv }) });
-  return o.server;
+  // Hono compiles its route matcher on the first request: do it now, while the database connects.
+  app.router.match('GET', '/health/ready');
+  return (request, server) => app.fetch(request, { server });
 }
 
 /**

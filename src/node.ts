@@ -1,7 +1,7 @@
 import type { NatsConnection, Service } from 'nats';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
-import { migrateModule } from './db/migrate.ts';
+import { migrateModule, type Recorded, recordedMigrations } from './db/migrate.ts';
 import { DatabaseRegistry } from './db/registry.ts';
 import type { Database } from './db/types.ts';
 import { AppError } from './errors.ts';
@@ -9,7 +9,7 @@ import { LocalEventSink } from './events/local-sink.ts';
 import { metricsResponse, type NodeInfo } from './gateway/ops.ts';
 import { problemResponse } from './gateway/problem.ts';
 import { hostModules } from './host.ts';
-import { listenEarly, serveHttp } from './http.ts';
+import { httpHandler, listenEarly } from './http.ts';
 import type { ModuleDefinition } from './module.ts';
 import { callMatrix } from './observability/call-matrix.ts';
 import { createLogger, type Logger } from './observability/log.ts';
@@ -39,9 +39,16 @@ export async function migrateAll(
 ) {
   const hosted = defs.filter((d) => config.modules.includes(d.contract.name));
   const byModule = new Map<string, Database>();
+  const recorded = new Map<Database, Promise<Recorded>>();
   for (const def of hosted) {
     const database = await dbs.forModule(def.contract.name);
-    const applied = await migrateModule(database, def.contract.name, def.migrations);
+    if (!recorded.has(database)) recorded.set(database, recordedMigrations(database));
+    const applied = await migrateModule(
+      database,
+      def.contract.name,
+      def.migrations,
+      await recorded.get(database),
+    );
     if (applied.length) log.info('migrations applied', { module: def.contract.name, applied });
     byModule.set(def.contract.name, database);
   }
@@ -56,6 +63,39 @@ export async function startNode(
 ): Promise<RunningNode> {
   const startedAt = clock.now();
   const log = createLogger(config.logLevel, { node: config.nodeId }, undefined, config.logFormat);
+  // A Postgres backend takes 10-20 ms to start: it connects while the rest is built.
+  const dbs = new DatabaseRegistry(config);
+  const migrated = migrateAll(config, defs, log, dbs);
+  migrated.catch(() => {}); // Awaited below; a failure before then must not go unhandled.
+  // Turns of the event loop let the socket connect and send its startup message, so the
+  // backend starts while this process builds the rest: 5 ms off a cold start, measured.
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+  try {
+    return await wire({ config, defs, clock, startedAt, log, dbs, migrated });
+  } catch (err) {
+    await migrated.catch(() => {});
+    await dbs.close(); // The process may live on (tests start nodes in-process).
+    throw err;
+  }
+}
+
+async function wire({
+  config,
+  defs,
+  clock,
+  startedAt,
+  log,
+  dbs,
+  migrated,
+}: {
+  config: Config;
+  defs: readonly ModuleDefinition[];
+  clock: Clock;
+  startedAt: number;
+  log: Logger;
+  dbs: DatabaseRegistry;
+  migrated: ReturnType<typeof migrateAll>;
+}): Promise<RunningNode> {
   const tracing = await startTracing({
     // One service per role, so a trace view tells the gateway's spans from the order node's.
     serviceName:
@@ -86,7 +126,6 @@ export async function startNode(
   const metricsServer = config.metricsPort ? serveMetrics(config, metrics) : undefined;
   const nats = config.transport === 'nats' ? await import('./transport/nats-mode.ts') : undefined;
   const nc: NatsConnection | undefined = nats ? await nats.connectNats(config) : undefined;
-  const { dbs, byModule, hosted } = await migrateAll(config, defs, log);
   const dispatcher = new Dispatcher(log, metrics, clock);
   const transport =
     nats && nc
@@ -109,6 +148,36 @@ export async function startNode(
     observeCalls(metrics, dispatcher, transport.kind),
     guard,
   ]);
+  let shuttingDown = false;
+  const self = (): NodeInfo => ({
+    nodeId: config.nodeId,
+    version: VERSION,
+    modules: config.modules,
+    startedAt: new Date(startedAt).toISOString(),
+    uptimeSeconds: Math.round((clock.now() - startedAt) / 1000),
+  });
+  const handler = httpHandler({
+    config,
+    defs,
+    router,
+    metrics,
+    log,
+    clock,
+    version: VERSION,
+    nodes: async () =>
+      nats && nc
+        ? nats.discoverNodes(nc, config.subjectPrefix, self(), clock.now())
+        : [{ ...self(), calls: await callMatrix(metrics) }],
+    checks: readinessChecks({
+      config,
+      dbs,
+      hosted: defs.filter((d) => config.modules.includes(d.contract.name)),
+      defs,
+      nc,
+      shuttingDown: () => shuttingDown,
+    }),
+  });
+  const { byModule, hosted } = await migrated;
   const sink =
     nats && nc ? new nats.JetStreamSink(nc, config.subjectPrefix) : new LocalEventSink(metrics);
   const { instances, relays, subscribers } = hostModules({
@@ -161,36 +230,8 @@ export async function startNode(
     );
   }
 
-  let shuttingDown = false;
-  const self = (): NodeInfo => ({
-    nodeId: config.nodeId,
-    version: VERSION,
-    modules: config.modules,
-    startedAt: new Date(startedAt).toISOString(),
-    uptimeSeconds: Math.round((clock.now() - startedAt) / 1000),
-  });
-  const server = serveHttp({
-    server: early,
-    config,
-    defs,
-    router,
-    metrics,
-    log,
-    clock,
-    version: VERSION,
-    nodes: async () =>
-      nats && nc
-        ? nats.discoverNodes(nc, config.subjectPrefix, self(), clock.now())
-        : [{ ...self(), calls: await callMatrix(metrics) }],
-    checks: readinessChecks({
-      config,
-      dbs,
-      hosted,
-      defs,
-      nc,
-      shuttingDown: () => shuttingDown,
-    }),
-  });
+  early.reload({ fetch: handler });
+  const server = early;
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${server.port}`;
   log.info(`bunshop ${VERSION} listening on ${url}`, {
     port: server.port,

@@ -32,9 +32,10 @@ export async function migrateModule(
   database: Database,
   module: string,
   migrations: readonly Migration[],
+  recorded?: Recorded,
 ): Promise<string[]> {
   // The common start: everything applied already. One read, no locks, no transactions.
-  if (await upToDate(database, module, migrations)) return [];
+  if (upToDate(recorded ?? (await recordedMigrations(database)), module, migrations)) return [];
   // Nodes starting together race on CREATE SCHEMA IF NOT EXISTS; a lock makes them take turns.
   await database.db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext('bunshop.migrate'))`);
@@ -74,23 +75,29 @@ async function appliedHash(tx: Tx, module: string, tag: string): Promise<string 
   return rowsOf<{ hash: string }>(result)[0]?.hash;
 }
 
-/** True when every migration is recorded with the hash of the SQL this build carries. */
-async function upToDate(
-  database: Database,
-  module: string,
-  migrations: readonly Migration[],
-): Promise<boolean> {
-  let rows: { tag: string; hash: string }[];
+/** Every module's recorded migrations in a database, tag to hash; empty when it has none yet. */
+export type Recorded = Map<string, Map<string, string>>;
+
+/** One read for all the modules that share a database, so a node's start costs one round trip. */
+export async function recordedMigrations(database: Database): Promise<Recorded> {
+  const recorded: Recorded = new Map();
+  let rows: { module: string; tag: string; hash: string }[];
   try {
-    const result = await database.db.execute(
-      sql`select tag, hash from bunshop.migrations where module = ${module}`,
-    );
-    rows = rowsOf(result);
+    rows = rowsOf(await database.db.execute(sql`select module, tag, hash from bunshop.migrations`));
   } catch {
-    return false; // No bookkeeping table yet: a new database.
+    return recorded; // No bookkeeping table yet: a new database.
   }
-  const applied = new Map(rows.map((r) => [r.tag, r.hash]));
-  return migrations.every((m) => applied.get(m.tag) === hashOf(m.sql));
+  for (const r of rows) {
+    const tags = recorded.get(r.module) ?? new Map<string, string>();
+    recorded.set(r.module, tags.set(r.tag, r.hash));
+  }
+  return recorded;
+}
+
+/** True when every migration is recorded with the hash of the SQL this build carries. */
+function upToDate(recorded: Recorded, module: string, migrations: readonly Migration[]): boolean {
+  const applied = recorded.get(module);
+  return migrations.every((m) => applied?.get(m.tag) === hashOf(m.sql));
 }
 
 /** postgres.js answers `execute` with the rows, PGlite with `{ rows }`. */

@@ -13,7 +13,8 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+// The propagator's own file: the package index also loads semantic conventions and platform probes.
+import { W3CTraceContextPropagator } from '@opentelemetry/core/build/esm/trace/W3CTraceContextPropagator.js';
 import type { Logger } from './log.ts';
 
 /** Resolves to the registered provider's tracer once tracing starts; a no-op before and when off. */
