@@ -1,17 +1,18 @@
 /**
- * `npm run bench [-- --quick] [--only=<name part>] [--report=<results json>]`: every target, every workload, in one run,
- * one thing at a time; a warm-up run discarded, then the median of three measured runs.
+ * `npm run bench [-- --quick] [--only=<name part>] [--workload=W0|W1|W1a|W2] [--report=<results json>]`: every target, every workload, in one run,
+ * one load at a time; a warm-up run discarded, then the median of three measured runs, the
+ * targets' runs alternating.
  * Writes bench/RESULTS.md and bench/results/<time>.json. Needs Postgres and NATS running
  * (BENCH_POSTGRES_URL, default postgres://root@127.0.0.1:5432/test) and wrk.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { coldStarts } from './support/cold-start.ts';
-import { median } from './support/load.ts';
+import { median, settle } from './support/load.ts';
 import { peakRssMiB } from './support/processes.ts';
 import { type Measured, report } from './support/report.ts';
 import { tokens } from './support/seed.ts';
-import { binary, root, targets } from './support/targets.ts';
+import { binary, type Running, root, type Target, targets } from './support/targets.ts';
 import { ensureWrk, type Workload, workloads, writeScripts, wrk } from './support/wrk.ts';
 
 // `--report=<results json>`: renders RESULTS.md from a saved run and measures nothing.
@@ -24,12 +25,16 @@ if (saved) {
 }
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const onlyWorkload = process.argv
+  .find((a) => a.startsWith('--workload='))
+  ?.slice('--workload='.length);
 const settings = {
   connections: 32,
   warmupSeconds: quick ? 2 : 5,
   seconds: quick ? 3 : 10,
   runs: 3,
   coldStarts: quick ? 3 : 10,
+  interleaved: true,
 };
 const adminUrl = process.env.BENCH_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
 
@@ -57,68 +62,106 @@ if (!process.env.BENCH_BIN) {
 const scripts = writeScripts(join(root, '.tmp', 'bench'), await tokens());
 const measured: Measured[] = [];
 
-for (const target of targets.filter((t) => !only || t.name.includes(only))) {
-  console.log(`\n=== ${target.name}`);
-  const running = await target.start(adminUrl);
+// The targets compared with each other are up together (one group holds every one-process
+// target, the other the five-process ones: both at once would pass Postgres's 100 connections),
+// idle but for the one under load. Per workload their measured runs alternate (A B C A B C ...):
+// a ratio compares runs made within a minute or two of each other, not one target at minute 2
+// with another at minute 20 (this machine drifts).
+const chosen = targets.filter((t) => !only || t.name.includes(only));
+const pathOf: Record<Workload, string> = {
+  W0: '/health/live',
+  W1: '/',
+  W1a: '/users/me',
+  W2: '/orders',
+};
+const chosenWorkloads = (['W0', 'W1', 'W1a', 'W2'] as const).filter(
+  (x) => !onlyWorkload || x === onlyWorkload,
+);
+for (const group of ['one process', 'five processes'] as const) {
+  const members = chosen.filter((t) => t.group === group);
+  const running = new Map<Target, Running>();
   try {
-    for (const w of (['W0', 'W1', 'W1a', 'W2'] as const).filter((x) =>
-      target.workloads.includes(x),
-    )) {
-      const path =
-        w === 'W0' ? '/health/live' : w === 'W1a' ? '/users/me' : w === 'W2' ? '/orders' : '/';
-      const run = (seconds: number) =>
-        wrk({
-          url: running.url,
-          path,
-          script: scripts[w],
-          connections: settings.connections,
-          seconds,
-        });
-      await run(settings.warmupSeconds);
-      const runs = [];
-      for (let i = 0; i < settings.runs; i++) runs.push(await run(settings.seconds));
-      const entry: Measured = {
-        target: target.name,
-        kind: target.kind,
-        workload: w as Workload,
-        rps: median(runs.map((r) => r.rps)),
-        p50Ms: median(runs.map((r) => r.p50Ms)),
-        p99Ms: median(runs.map((r) => r.p99Ms)),
-        errors: runs.reduce((n, r) => n + r.errors, 0),
-        requests: runs.reduce((n, r) => n + r.requests, 0),
-        runs: runs.map((r) => Math.round(r.rps)),
-      };
-      if (w === 'W1') {
-        entry.peakRssMiB = await Promise.all(running.procs.map((p) => peakRssMiB(p.pid)));
-      }
-      measured.push(entry);
-      console.log(
-        `${w.padEnd(4)} ${workloads[w].padEnd(40)} ${entry.rps.toFixed(0).padStart(7)} req/s  p50 ${entry.p50Ms.toFixed(2)} ms  p99 ${entry.p99Ms.toFixed(2)} ms  errors ${entry.errors}  runs ${entry.runs.join(' ')}`,
-      );
+    for (const target of members) {
+      console.log(`starting ${target.name}`);
+      running.set(target, await target.start(adminUrl));
+    }
+    for (const w of chosenWorkloads) {
+      const eligible = members.filter((t) => t.workloads.includes(w));
+      if (eligible.length) measured.push(...(await interleaved(w, eligible, running)));
     }
   } finally {
-    await running.stop();
+    for (const r of running.values()) await r.stop();
   }
 }
 
-const cold = only ? [] : await coldStarts(adminUrl, settings.coldStarts);
+/** One workload on each target: its warm-up, then the measured runs going round the targets. */
+async function interleaved(
+  w: Workload,
+  eligible: Target[],
+  running: Map<Target, Running>,
+): Promise<Measured[]> {
+  const run = async (t: Target, seconds: number) => {
+    // One target's tail of work (sagas finishing, relays, Postgres writing back) stays out of the next run.
+    await settle();
+    return wrk({
+      url: running.get(t)!.url,
+      path: pathOf[w],
+      script: scripts[w],
+      connections: settings.connections,
+      seconds,
+    });
+  };
+  console.log(`\n=== ${w} ${workloads[w]}`);
+  for (const t of eligible) await run(t, settings.warmupSeconds);
+  const runs = new Map<Target, Awaited<ReturnType<typeof run>>[]>(eligible.map((t) => [t, []]));
+  for (let i = 0; i < settings.runs; i++) {
+    for (const t of eligible) runs.get(t)!.push(await run(t, settings.seconds));
+  }
+  const out: Measured[] = [];
+  for (const t of eligible) {
+    const rs = runs.get(t)!;
+    const entry: Measured = {
+      target: t.name,
+      kind: t.kind,
+      workload: w,
+      rps: median(rs.map((r) => r.rps)),
+      p50Ms: median(rs.map((r) => r.p50Ms)),
+      p99Ms: median(rs.map((r) => r.p99Ms)),
+      errors: rs.reduce((n, r) => n + r.errors, 0),
+      requests: rs.reduce((n, r) => n + r.requests, 0),
+      runs: rs.map((r) => Math.round(r.rps)),
+    };
+    // VmHWM is the peak so far: W0 and W1 have run on this process, nothing heavier.
+    if (w === 'W1') {
+      entry.peakRssMiB = await Promise.all(running.get(t)!.procs.map((p) => peakRssMiB(p.pid)));
+    }
+    out.push(entry);
+    console.log(
+      `${t.name.padEnd(34)} ${entry.rps.toFixed(0).padStart(7)} req/s  p50 ${entry.p50Ms.toFixed(2)} ms  p99 ${entry.p99Ms.toFixed(2)} ms  errors ${entry.errors}  runs ${entry.runs.join(' ')}`,
+    );
+  }
+  return out;
+}
+
+const cold = only || onlyWorkload ? [] : await coldStarts(adminUrl, settings.coldStarts);
 for (const c of cold)
   console.log(
     `cold start ${c.name}: median ${c.medianMs.toFixed(0)} ms (${c.runs.map((r) => r.toFixed(0)).join(', ')})`,
   );
-const micro = only
-  ? ''
-  : Bun.spawnSync(
-      [
-        process.execPath,
-        join(root, 'bench', 'micro', 'transport.ts'),
-        ...(quick ? ['--quick'] : []),
-      ],
-      {
-        cwd: root,
-        stderr: 'inherit',
-      },
-    ).stdout.toString();
+const micro =
+  only || onlyWorkload
+    ? ''
+    : Bun.spawnSync(
+        [
+          process.execPath,
+          join(root, 'bench', 'micro', 'transport.ts'),
+          ...(quick ? ['--quick'] : []),
+        ],
+        {
+          cwd: root,
+          stderr: 'inherit',
+        },
+      ).stdout.toString();
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
@@ -126,7 +169,7 @@ writeFileSync(
   join(root, 'bench', 'results', `${stamp}.json`),
   JSON.stringify({ settings, quick, binary, measured, cold, micro }, null, 2),
 );
-if (!only) {
+if (!only && !onlyWorkload) {
   writeFileSync(
     join(root, 'bench', 'RESULTS.md'),
     await report({ settings, quick, measured, cold, micro }),

@@ -55,3 +55,33 @@ export function median(values: number[]): number {
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
+
+/** Busy share of all cores over `ms`, from /proc/stat. */
+async function busyShare(ms: number): Promise<number> {
+  const read = async () => {
+    const f = (await Bun.file('/proc/stat').text()).split('\n')[0]!.trim().split(/\s+/).slice(1);
+    const n = f.map(Number);
+    const idle = n[3]! + n[4]!; // idle + iowait
+    return { idle, total: n.reduce((a, b) => a + b, 0) };
+  };
+  const a = await read();
+  await Bun.sleep(ms);
+  const b = await read();
+  return 1 - (b.idle - a.idle) / Math.max(1, b.total - a.total);
+}
+
+/**
+ * Waits until the machine is quiet: with every target up, one target's tail of work (sagas
+ * finishing, outbox relays, Postgres writing back) must not land in the next one's run.
+ */
+export async function settle(maxMs = 15_000, quietShare = 0.1): Promise<void> {
+  const until = performance.now() + maxMs;
+  let busy = 1;
+  while (performance.now() < until) {
+    busy = await busyShare(400);
+    if (busy < quietShare) return;
+  }
+  console.log(
+    `  (not quiet after ${maxMs / 1000} s: ${(busy * 100).toFixed(0)} % busy; measuring anyway)`,
+  );
+}

@@ -17,7 +17,15 @@ export interface Measured {
 }
 
 interface Input {
-  settings: Record<string, number>;
+  settings: {
+    connections: number;
+    warmupSeconds: number;
+    seconds: number;
+    runs: number;
+    coldStarts: number;
+    /** Absent in runs made before the targets' runs alternated. */
+    interleaved?: boolean;
+  };
   quick: boolean;
   measured: Measured[];
   cold: ColdStart[];
@@ -47,6 +55,9 @@ export async function report(o: Input): Promise<string> {
     '',
     ...(await machine()),
     `- Load: wrk, 1 thread, ${o.settings.connections} connections; per workload a ${o.settings.warmupSeconds} s warm-up run (discarded), then ${o.settings.runs} runs of ${o.settings.seconds} s; the median of the three is reported (req/s, p50 and p99 each their median). Errors are socket errors plus non-2xx answers, summed over the measured runs.`,
+    o.settings.interleaved
+      ? '- The targets compared with each other are up together, idle but for the one under load: first every one-process target (bunshop monolith on Postgres and on PGlite, Moleculer in one process, the floors), then the five-process ones. Per workload each target has its warm-up, then the measured runs go round the targets three times (A B C, A B C, A B C), each after the machine is quiet again, so the runs a ratio compares were made within a minute or two of each other.'
+      : '- The targets ran one after another (this run predates interleaving).',
     '- Every target gets a freshly seeded database: 10,000 customers with accounts and balances, 1,000 skus with ample stock (set-based SQL, tokens minted with the shared HS256 secret). W1 picks a random sku, W1a and W2 a random user token and sku per request.',
     '- Every target runs with per-request logging off (bunshop `LOG_LEVEL=warn`, Moleculer log level warn) and tracing off.',
     '',
@@ -104,13 +115,14 @@ export async function report(o: Input): Promise<string> {
     o.micro.trim() || '(not run)',
     '',
   );
-  lines.push(...targetsTable(find, o.cold));
+  lines.push(...targetsTable(find, o.cold, o.settings.interleaved === true));
   return `${lines.join('\n')}\n`;
 }
 
 function targetsTable(
   find: (t: string, w: Workload) => Measured | undefined,
   cold: ColdStart[],
+  interleaved: boolean,
 ): string[] {
   const mono = 'bunshop monolith, Postgres';
   const five = 'bunshop 5 nodes, NATS';
@@ -153,7 +165,9 @@ function targetsTable(
     '',
     'The transport targets (local < 1 µs overhead, NATS <= 1.25x raw) are in the micro-benchmark table above.',
     '',
-    "The targets run one after another over about 25 minutes, and this machine's speed drifts in that time (bench/README.md shows by how much). A ratio within about 15 % of its threshold, either way, is not conclusive. bench/README.md has per-request CPU measurements, which are steadier.",
+    interleaved
+      ? "This machine's speed drifts by 20 % and more over minutes (bench/README.md shows by how much); interleaving the targets' runs keeps most of that out of the ratios, but a ratio within about 10 % of its threshold, either way, is still not conclusive. bench/README.md has per-request CPU measurements, which are steadier."
+      : "The targets ran one after another over about 25 minutes, and this machine's speed drifts in that time (bench/README.md shows by how much). A ratio within about 15 % of its threshold, either way, is not conclusive. bench/README.md has per-request CPU measurements, which are steadier.",
   );
   return lines;
 }

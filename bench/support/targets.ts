@@ -20,6 +20,8 @@ export interface Running {
 export interface Target {
   name: string;
   kind: 'bunshop' | 'peer' | 'floor';
+  /** Targets compared with each other run together; one process each, or five over NATS. */
+  group: 'one process' | 'five processes';
   workloads: readonly Workload[];
   start(adminUrl: string): Promise<Running>;
 }
@@ -56,6 +58,7 @@ export const targets: Target[] = [
   {
     name: 'bunshop monolith, Postgres',
     kind: 'bunshop',
+    group: 'one process',
     workloads: all,
     start: (adminUrl) =>
       onPostgres(adminUrl, (DATABASE_URL) => {
@@ -67,6 +70,7 @@ export const targets: Target[] = [
   {
     name: 'bunshop monolith, PGlite',
     kind: 'bunshop',
+    group: 'one process',
     workloads: all,
     async start() {
       const dir = mkdtempSync(join(tmpdir(), 'bunshop-bench-'));
@@ -92,6 +96,7 @@ export const targets: Target[] = [
   {
     name: 'bunshop 5 nodes, NATS',
     kind: 'bunshop',
+    group: 'five processes',
     workloads: all,
     start: async (adminUrl) => {
       const prefix = `bench${Date.now().toString(36)}`;
@@ -122,6 +127,7 @@ export const targets: Target[] = [
   {
     name: 'Moleculer, 1 process',
     kind: 'peer',
+    group: 'one process',
     workloads: all,
     start: (adminUrl) =>
       onPostgres(adminUrl, (DATABASE_URL) => {
@@ -133,6 +139,7 @@ export const targets: Target[] = [
   {
     name: 'Moleculer, 5 processes, NATS',
     kind: 'peer',
+    group: 'five processes',
     workloads: all,
     start: (adminUrl) =>
       onPostgres(adminUrl, (DATABASE_URL) => {
@@ -154,6 +161,7 @@ export const targets: Target[] = [
   {
     name: 'floor: bare Bun.serve',
     kind: 'floor',
+    group: 'one process',
     workloads: ['W0'],
     async start() {
       const port = freePort();
@@ -168,6 +176,7 @@ export const targets: Target[] = [
   {
     name: 'floor: Hono + postgres.js',
     kind: 'floor',
+    group: 'one process',
     workloads: all,
     start: (adminUrl) =>
       onPostgres(adminUrl, (DATABASE_URL) => {
