@@ -17,9 +17,10 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { context } from '@opentelemetry/api';
 import { measure } from 'mitata';
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import * as v from 'valibot';
 import { systemClock } from '../../src/clock.ts';
+import { parseConfig } from '../../src/config.ts';
 import type { CallContext } from '../../src/context.ts';
 import { action, defineContract, type ServiceOf } from '../../src/contract.ts';
 import { createLogger, type Logger } from '../../src/observability/log.ts';
@@ -30,6 +31,7 @@ import { resilience } from '../../src/resilience/index.ts';
 import { Dispatcher } from '../../src/transport/dispatcher.ts';
 import { deadline, observeCalls } from '../../src/transport/middleware.ts';
 import { NatsTransport } from '../../src/transport/nats.ts';
+import { connectNats } from '../../src/transport/nats-connect.ts';
 import { hostModules } from '../../src/transport/nats-host.ts';
 import { LocalTransport, Router } from '../../src/transport/router.ts';
 import type { Transport } from '../../src/transport/types.ts';
@@ -132,7 +134,14 @@ async function benchLocal(): Promise<[Row, Row]> {
 
 /** One connection serves the module and calls it remotely, and does the raw echo too. */
 async function benchNats(): Promise<[Row, Row][]> {
-  const nc: NatsConnection = await connect({ servers: natsUrl, name: 'bunshop micro-bench' });
+  // The connection a node makes (src/transport/nats-connect.ts), so both sides get its settings.
+  const nc: NatsConnection = await connectNats(
+    parseConfig(
+      ['--transport=nats', '--node-id=micro-bench'],
+      { NATS_URL: natsUrl, JWT_SECRET: 'micro-bench-secret-that-is-long-enough-000000' },
+      [],
+    ),
+  );
   const prefix = `microbench-${Date.now().toString(36)}`;
   const host = new Dispatcher(log, metrics, systemClock);
   host.host(benchContract, service);

@@ -16,6 +16,9 @@ export async function connectNats(config: Config): Promise<NatsConnection> {
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     timeout: 5_000,
+    // Otherwise every request captures two stack traces up front (for a timeout's message);
+    // transport errors become AppErrors without them anyway.
+    noAsyncTraces: true,
   };
   if (config.natsToken) options.token = config.natsToken;
   if (config.natsUser) {
