@@ -6,7 +6,7 @@ import type { Logger } from '../observability/log.ts';
 import { contextFromHeaders } from '../observability/tracing.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import { actionSubject, serviceName } from './subjects.ts';
-import { contextFrom, decodeBody, encodeBody } from './wire.ts';
+import { decodeCall, encodeBody } from './wire.ts';
 
 export interface HostOptions {
   nc: NatsConnection;
@@ -54,11 +54,16 @@ async function answer(
   msg: ServiceMsg,
 ): Promise<void> {
   try {
-    const get = (name: string) => msg.headers?.get(name) || undefined;
-    const ctx = contextFrom(get, o.clock.now());
-    const result = await context.with(contextFromHeaders(get), () =>
-      o.dispatcher.dispatch(module, action, decodeBody(msg.data), ctx, true),
-    );
+    const { ctx, input } = decodeCall(msg.data, o.clock.now());
+    const dispatch = () => o.dispatcher.dispatch(module, action, input, ctx, true);
+    // Headers carry only trace context: without them the call has no remote parent.
+    const headers = msg.headers;
+    const result = headers
+      ? await context.with(
+          contextFromHeaders((name) => headers.get(name) || undefined),
+          dispatch,
+        )
+      : await dispatch();
     msg.respond(encodeBody(result));
   } catch (err) {
     const e = toAppError(err);

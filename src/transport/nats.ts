@@ -1,10 +1,18 @@
-import { ErrorCode, Events, headers, type NatsConnection, NatsError, ServiceError } from 'nats';
+import {
+  ErrorCode,
+  Events,
+  headers,
+  type MsgHdrs,
+  type NatsConnection,
+  NatsError,
+  ServiceError,
+} from 'nats';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import { traceHeaders } from '../observability/tracing.ts';
 import { actionSubject } from './subjects.ts';
 import type { Call, Transport } from './types.ts';
-import { decodeBody, encodeBody, errorFromWire, wireHeaders } from './wire.ts';
+import { decodeBody, encodeCall, errorFromWire } from './wire.ts';
 
 /**
  * Calls modules on other nodes with NATS request/reply. The reply wait is the call's
@@ -37,22 +45,20 @@ export class NatsTransport implements Transport {
         retryAfter: 1,
       });
     }
-    // append, not set: the headers are new, and set searches and deletes first.
-    const h = headers();
-    h.append(wireHeaders.deadline, String(call.ctx.deadline));
-    h.append(wireHeaders.requestId, call.ctx.requestId);
     // The active span is the caller's client span: the callee's server span becomes its child.
-    for (const [k, v] of Object.entries(traceHeaders())) h.append(k, v);
-    h.append(wireHeaders.caller, JSON.stringify(call.ctx.caller));
+    // No span (tracing off, no caller's traceparent): no headers at all.
+    let h: MsgHdrs | undefined;
+    const trace = traceHeaders();
+    for (const k in trace) {
+      h ??= headers();
+      h.append(k, trace[k]!);
+    }
     let reply: Awaited<ReturnType<NatsConnection['request']>>;
     try {
       reply = await this.nc.request(
         actionSubject(this.prefix, call.module, call.action),
-        encodeBody(call.input),
-        {
-          timeout,
-          headers: h,
-        },
+        encodeCall(call.ctx, call.input),
+        h ? { timeout, headers: h } : { timeout },
       );
     } catch (err) {
       throw transportError(err, call.module);

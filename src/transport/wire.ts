@@ -1,12 +1,17 @@
 import type { CallContext, Caller } from '../context.ts';
 import { AppError, type SerializedError } from '../errors.ts';
 
-/** Headers that carry the call context across NATS; trace context travels as W3C `traceparent`. */
-export const wireHeaders = {
-  deadline: 'Bunshop-Deadline',
-  requestId: 'Bunshop-Request-Id',
-  caller: 'Bunshop-Caller',
-} as const;
+/**
+ * A call on the wire is one JSON body: `{ deadline, requestId, caller, input }`. Trace context
+ * travels as W3C `traceparent`/`tracestate` headers, and only when there is one: nats.js's
+ * header handling cost more per call than the rest of the transport (bench/README.md).
+ */
+export interface WireCall {
+  deadline: number;
+  requestId: string;
+  caller: Caller;
+  input: unknown;
+}
 
 const maxBytes = 1024 * 1024;
 // One of each per process: making them per message showed up in the NATS round-trip profile.
@@ -27,23 +32,41 @@ export function decodeBody(bytes: Uint8Array): unknown {
   }
 }
 
-/** The context from a request's headers; a malformed header is a typed error, never a crash. */
-export function contextFrom(get: (name: string) => string | undefined, now: number): CallContext {
-  const deadline = Number(get(wireHeaders.deadline));
-  const requestId = get(wireHeaders.requestId) || crypto.randomUUID();
-  let caller: Caller = { kind: 'anonymous' };
-  try {
-    const parsed = JSON.parse(get(wireHeaders.caller) ?? 'null') as Caller | null;
-    if (parsed && isCaller(parsed)) caller = parsed;
-  } catch {}
+export function encodeCall(ctx: CallContext, input: unknown): Uint8Array {
+  const call: WireCall = {
+    deadline: ctx.deadline,
+    requestId: ctx.requestId,
+    caller: ctx.caller,
+    input,
+  };
+  return encoder.encode(JSON.stringify(call));
+}
+
+/** A call's context and input; a malformed context degrades to safe values, never an elevated caller. */
+export function decodeCall(bytes: Uint8Array, now: number): { ctx: CallContext; input: unknown } {
+  const body = decodeBody(bytes);
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new AppError('validation', 'The message is not a bunshop call.');
+  const { deadline, requestId, caller, input } = body as Partial<Record<keyof WireCall, unknown>>;
   return {
-    deadline: Number.isFinite(deadline) && deadline > 0 ? deadline : now + 5_000,
-    requestId,
-    caller,
+    ctx: {
+      deadline:
+        typeof deadline === 'number' && Number.isFinite(deadline) && deadline > 0
+          ? deadline
+          : now + 5_000,
+      requestId:
+        typeof requestId === 'string' && requestId.length > 0 && requestId.length <= 200
+          ? requestId
+          : crypto.randomUUID(),
+      caller: isCaller(caller) ? caller : { kind: 'anonymous' },
+    },
+    input,
   };
 }
 
-function isCaller(c: Caller): boolean {
+function isCaller(value: unknown): value is Caller {
+  if (typeof value !== 'object' || value === null) return false;
+  const c = value as Caller;
   if (c.kind === 'user')
     return typeof c.userId === 'string' && (c.role === 'customer' || c.role === 'admin');
   if (c.kind === 'system') return typeof c.module === 'string';

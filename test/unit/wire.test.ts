@@ -3,47 +3,57 @@ import { propagation, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AppError } from '../../src/errors.ts';
 import { contextFromHeaders } from '../../src/observability/tracing.ts';
-import { contextFrom, errorFromWire, wireHeaders } from '../../src/transport/wire.ts';
+import { decodeCall, encodeCall, errorFromWire } from '../../src/transport/wire.ts';
 
 const now = 1_700_000_000_000;
-const from = (headers: Record<string, string>) => contextFrom((name) => headers[name], now);
+const encoder = new TextEncoder();
+const raw = (body: unknown) => decodeCall(encoder.encode(JSON.stringify(body)), now);
 const sampleTraceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
 propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 const remoteParent = (headers: Record<string, string>) =>
   trace.getSpanContext(contextFromHeaders((name) => headers[name]));
 
-test('the call context crosses NATS headers: deadline, request id, caller, trace context', () => {
-  const headers = {
-    [wireHeaders.deadline]: String(now + 1234),
-    [wireHeaders.requestId]: 'req-1',
-    [wireHeaders.caller]: JSON.stringify({ kind: 'user', userId: 'u-1', role: 'customer' }),
-    traceparent: sampleTraceparent,
-  };
-  expect(from(headers)).toEqual({
+test('the call context crosses NATS in the body; trace context in traceparent', () => {
+  const ctx = {
     deadline: now + 1234,
     requestId: 'req-1',
-    caller: { kind: 'user', userId: 'u-1', role: 'customer' },
-  });
-  expect(remoteParent(headers)).toMatchObject({
+    caller: { kind: 'user', userId: 'u-1', role: 'customer' } as const,
+  };
+  expect(decodeCall(encodeCall(ctx, { sku: 'A-1' }), now)).toEqual({ ctx, input: { sku: 'A-1' } });
+  expect(remoteParent({ traceparent: sampleTraceparent })).toMatchObject({
     traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
     spanId: '00f067aa0ba902b7',
     isRemote: true,
   });
 });
 
-test('malformed headers degrade to safe values, never a crash or an elevated caller', () => {
-  const ctx = from({
-    [wireHeaders.deadline]: 'soon',
-    [wireHeaders.caller]: '{"kind":"user","userId":"u","role":"root"}',
+test('a malformed context degrades to safe values, never a crash or an elevated caller', () => {
+  const { ctx, input } = raw({
+    deadline: 'soon',
+    requestId: 42,
+    caller: { kind: 'user', userId: 'u', role: 'root' },
+    input: { n: 1 },
   });
   expect(ctx.deadline).toBe(now + 5_000);
+  expect(ctx.requestId).toMatch(/^[0-9a-f-]{36}$/);
   expect(ctx.caller).toEqual({ kind: 'anonymous' });
+  expect(input).toEqual({ n: 1 });
+  expect(raw({ caller: 'admin' }).ctx.caller).toEqual({ kind: 'anonymous' });
+  expect(raw({ deadline: -1, requestId: 'x'.repeat(201) }).ctx.requestId).not.toBe('x'.repeat(201));
   expect(
     remoteParent({ traceparent: '00-00000000000000000000000000000000-00f067aa0ba902b7-01' }),
   ).toBeUndefined();
   expect(remoteParent({ traceparent: 'garbage' })).toBeUndefined();
-  expect(from({ [wireHeaders.caller]: 'not json' }).caller).toEqual({ kind: 'anonymous' });
+});
+
+test('a body that is not a call is a typed validation error', () => {
+  for (const body of [[1], 'text', 7, null]) {
+    expect(() => raw(body)).toThrow(expect.objectContaining({ code: 'validation' }));
+  }
+  expect(() => decodeCall(encoder.encode('{not json'), now)).toThrow(
+    expect.objectContaining({ code: 'validation' }),
+  );
 });
 
 test('typed errors keep their code across the wire and are marked as answered', () => {
