@@ -143,11 +143,14 @@ async function interleaved(
   return out;
 }
 
+// Quiet first: the last target's stop (and Postgres writing back) must not slow these down.
+if (!only && !onlyWorkload) await settle();
 const cold = only || onlyWorkload ? [] : await coldStarts(adminUrl, settings.coldStarts);
 for (const c of cold)
   console.log(
     `cold start ${c.name}: median ${c.medianMs.toFixed(0)} ms (${c.runs.map((r) => r.toFixed(0)).join(', ')})`,
   );
+if (!only && !onlyWorkload) await settle();
 const micro =
   only || onlyWorkload
     ? ''
