@@ -56,12 +56,14 @@ export function median(values: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** Busy share of all cores over `ms`, from /proc/stat. */
+/** Busy share of all cores over `ms` (waiting on I/O included), from /proc/stat. */
 async function busyShare(ms: number): Promise<number> {
   const read = async () => {
     const f = (await Bun.file('/proc/stat').text()).split('\n')[0]!.trim().split(/\s+/).slice(1);
     const n = f.map(Number);
-    const idle = n[3]! + n[4]!; // idle + iowait
+    // iowait counts as busy: after a W2 run Postgres writes back for a while, and a cold start
+    // or a micro-benchmark measured then was 20-40 % slower while the cores looked idle.
+    const idle = n[3]!;
     return { idle, total: n.reduce((a, b) => a + b, 0) };
   };
   const a = await read();
