@@ -8,7 +8,7 @@ export type Caller =
   | { kind: 'system'; module: string }
   | { kind: 'anonymous' };
 
-/** Travels with every module call, locally and (as headers) over the network. */
+/** Travels with every module call, locally and (in the call's body) over the network. */
 export interface CallContext {
   /** Epoch milliseconds after which the caller no longer waits for an answer. */
   deadline: number;
@@ -19,6 +19,9 @@ export interface CallContext {
 }
 
 export const anonymous: Caller = { kind: 'anonymous' };
+
+/** A request id a caller may choose (HTTP header, NATS call): ids reach logs and spans. */
+export const saneRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function systemContext(module: string, timeoutMs: number, requestId?: string): CallContext {
   return {

@@ -8,7 +8,7 @@ import {
 } from '@opentelemetry/api';
 import { Hono } from 'hono';
 import type { Clock } from '../clock.ts';
-import { anonymous, type CallContext } from '../context.ts';
+import { anonymous, type CallContext, saneRequestId } from '../context.ts';
 import { AppError, toAppError } from '../errors.ts';
 import type { Logger } from '../observability/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -45,8 +45,6 @@ export interface GatewayOptions {
 
 type Env = { Variables: { route: string; requestId: string } };
 export type GatewayEnv = Env;
-
-const saneRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
 
 const templates = new Map<string, string>();
 /** Templates as API.md and the OpenAPI document write them: /orders/{id} (a few, so cached). */

@@ -1,4 +1,4 @@
-import type { CallContext, Caller } from '../context.ts';
+import { type CallContext, type Caller, saneRequestId } from '../context.ts';
 import { AppError, type SerializedError } from '../errors.ts';
 
 /**
@@ -55,7 +55,7 @@ export function decodeCall(bytes: Uint8Array, now: number): { ctx: CallContext; 
           ? deadline
           : now + 5_000,
       requestId:
-        typeof requestId === 'string' && requestId.length > 0 && requestId.length <= 200
+        typeof requestId === 'string' && saneRequestId.test(requestId)
           ? requestId
           : crypto.randomUUID(),
       caller: isCaller(caller) ? caller : { kind: 'anonymous' },
