@@ -30,6 +30,11 @@ export interface RunningNode {
 
 export const VERSION: string = (await import('../package.json')).version;
 
+/** The module definitions this node hosts (its `--modules`). */
+function hostedBy(config: Config, defs: readonly ModuleDefinition[]): ModuleDefinition[] {
+  return defs.filter((d) => config.modules.includes(d.contract.name));
+}
+
 /** Opens the hosted modules' databases and applies their migrations. */
 export async function migrateAll(
   config: Config,
@@ -37,7 +42,7 @@ export async function migrateAll(
   log: Logger,
   dbs = new DatabaseRegistry(config),
 ) {
-  const hosted = defs.filter((d) => config.modules.includes(d.contract.name));
+  const hosted = hostedBy(config, defs);
   const byModule = new Map<string, Database>();
   const recorded = new Map<Database, Promise<Recorded>>();
   for (const def of hosted) {
@@ -122,7 +127,7 @@ async function wire({
     },
     1,
   );
-  const early = listenEarly(config);
+  const server = listenEarly(config);
   const metricsServer = config.metricsPort ? serveMetrics(config, metrics) : undefined;
   const nats = config.transport === 'nats' ? await import('./transport/nats-mode.ts') : undefined;
   const nc: NatsConnection | undefined = nats ? await nats.connectNats(config) : undefined;
@@ -171,7 +176,7 @@ async function wire({
     checks: readinessChecks({
       config,
       dbs,
-      hosted: defs.filter((d) => config.modules.includes(d.contract.name)),
+      hosted: hostedBy(config, defs),
       defs,
       nc,
       shuttingDown: () => shuttingDown,
@@ -230,8 +235,7 @@ async function wire({
     );
   }
 
-  early.reload({ fetch: handler });
-  const server = early;
+  server.reload({ fetch: handler });
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${server.port}`;
   log.info(`bunshop ${VERSION} listening on ${url}`, {
     port: server.port,
