@@ -1,11 +1,11 @@
-import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import { requireAdmin, requireSystem } from '../../src/context.ts';
 import type { ServiceOf } from '../../src/contract.ts';
 import { AppError, isAppError } from '../../src/errors.ts';
 import type { ModuleRuntime } from '../../src/module.ts';
 import type { inventoryContract } from './contract.ts';
 import { items, type ReservationStatus, reservations } from './schema.ts';
-import { claim, rejection, setStatus, settle, takeStock } from './stock.ts';
+import { claim, commitReserved, rejection, setStatus, settle, takeStock } from './stock.ts';
 
 /** What an item shows; reads select only these columns (no timestamp to parse, fewer to map). */
 const itemView = {
@@ -116,12 +116,7 @@ export function createInventoryService(rt: ModuleRuntime): ServiceOf<typeof inve
     async commit({ orderId }, ctx) {
       requireSystem(ctx);
       return rt.db.transaction(async (tx) => {
-        // The usual case in one write: a reserved reservation becomes committed.
-        const [moved] = await tx
-          .update(reservations)
-          .set({ status: 'committed', updatedAt: now() })
-          .where(and(eq(reservations.orderId, orderId), eq(reservations.status, 'reserved')))
-          .returning({ orderId: reservations.orderId });
+        const [moved] = await commitReserved(tx, { orderId, now: now() });
         if (moved) {
           await settle(tx, orderId, 'sold');
           return { status: 'committed' as const };

@@ -1,5 +1,6 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { ClientOf } from '../../src/contract.ts';
+import { placeholder, statement } from '../../src/db/statement.ts';
 import { isAppError } from '../../src/errors.ts';
 import { Outbox } from '../../src/events/outbox.ts';
 import type { SagaDefinition } from '../../src/saga/types.ts';
@@ -35,6 +36,20 @@ export function placeOrderSaga(deps: {
 }): SagaDefinition<PlaceOrderState, OrderRow> {
   const { inventory, payment } = deps;
   const events = new Outbox(outbox);
+  const settle = statement<
+    { id: string; status: OrderRow['status']; reason: string | null; now: Date },
+    OrderRow[]
+  >((on) =>
+    on
+      .update(orders)
+      .set({
+        status: placeholder(orders.status, 'status'),
+        reason: placeholder(orders.reason, 'reason'),
+        updatedAt: placeholder(orders.updatedAt, 'now'),
+      })
+      .where(eq(orders.id, sql.placeholder('id')))
+      .returning(),
+  );
   return {
     name: 'place-order',
     module: 'order',
@@ -71,11 +86,7 @@ export function placeOrderSaga(deps: {
       };
     },
     async complete(tx, id, s) {
-      const [row] = await tx
-        .update(orders)
-        .set({ status: 'CONFIRMED', updatedAt: deps.now() })
-        .where(eq(orders.id, id))
-        .returning();
+      const [row] = await settle(tx, { id, status: 'CONFIRMED', reason: null, now: deps.now() });
       await events.publish(tx, orderContract.events.confirmed, {
         orderId: id,
         userId: s.userId,
@@ -84,11 +95,7 @@ export function placeOrderSaga(deps: {
       return row!;
     },
     async fail(tx, id, s, reason) {
-      const [row] = await tx
-        .update(orders)
-        .set({ status: 'REJECTED', reason, updatedAt: deps.now() })
-        .where(eq(orders.id, id))
-        .returning();
+      const [row] = await settle(tx, { id, status: 'REJECTED', reason, now: deps.now() });
       await events.publish(tx, orderContract.events.rejected, {
         orderId: id,
         userId: s.userId,

@@ -2,6 +2,7 @@ import { and, count, desc, eq, lt, sql } from 'drizzle-orm';
 import { asModule, type CallContext, isAdmin, requireUser } from '../../src/context.ts';
 import type { ServiceOf } from '../../src/contract.ts';
 import { isUniqueViolation } from '../../src/db/errors.ts';
+import { statement } from '../../src/db/statement.ts';
 import type { Tx } from '../../src/db/types.ts';
 import { AppError } from '../../src/errors.ts';
 import { Outbox } from '../../src/events/outbox.ts';
@@ -46,8 +47,34 @@ export function createOrderService(
   const events = new Outbox(outbox);
   const now = () => new Date(rt.clock.now());
 
-  const load = async (id: string) =>
-    (await rt.db.select().from(orders).where(eq(orders.id, id)).limit(1))[0];
+  const byId = statement<{ id: string }, Row[]>((on) =>
+    on
+      .select()
+      .from(orders)
+      .where(eq(orders.id, sql.placeholder('id')))
+      .limit(1),
+  );
+  const load = async (id: string) => (await byId(rt.db, { id }))[0];
+  const pendingOf = statement<{ userId: string }, { n: number }[]>((on) =>
+    on
+      .select({ n: count() })
+      .from(orders)
+      .where(and(eq(orders.userId, sql.placeholder('userId')), eq(orders.status, 'PENDING'))),
+  );
+  const insertOrder = statement<typeof orders.$inferInsert, unknown>((on) =>
+    on.insert(orders).values({
+      id: sql.placeholder('id'),
+      userId: sql.placeholder('userId'),
+      status: sql.placeholder('status'),
+      reason: sql.placeholder('reason'),
+      items: sql.placeholder('items'),
+      totalCents: sql.placeholder('totalCents'),
+      idempotencyKey: sql.placeholder('idempotencyKey'),
+      requestHash: sql.placeholder('requestHash'),
+      createdAt: sql.placeholder('createdAt'),
+      updatedAt: sql.placeholder('updatedAt'),
+    }),
+  );
 
   /** The first request's order for this key, or an error saying why it cannot be replayed. */
   const replay = async (userId: string, key: string, hash: string) => {
@@ -80,10 +107,7 @@ export function createOrderService(
     state: PlaceOrderState | undefined,
   ) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`order.pending.${row.userId}`}))`);
-    const [pending] = await tx
-      .select({ n: count() })
-      .from(orders)
-      .where(and(eq(orders.userId, row.userId), eq(orders.status, 'PENDING')));
+    const [pending] = await pendingOf(tx, { userId: row.userId });
     if ((pending?.n ?? 0) >= rt.settings.maxPendingOrders) {
       throw new AppError(
         'rate_limited',
@@ -93,7 +117,7 @@ export function createOrderService(
         },
       );
     }
-    await tx.insert(orders).values(row);
+    await insertOrder(tx, row);
     if (state) return saga.begin(tx, row.id!, state, rt.settings.sagaTimeoutMs);
     await events.publish(tx, orderContract.events.rejected, {
       orderId: row.id!,

@@ -1,6 +1,39 @@
 import { and, eq, gte, sql } from 'drizzle-orm';
+import { statement } from '../../src/db/statement.ts';
 import type { Tx } from '../../src/db/types.ts';
 import { accounts, type EntryKind, ledger } from './schema.ts';
+
+// Built once (src/db/statement.ts): a charge posts on every order.
+const move = (covered: boolean) =>
+  statement<{ userId: string; amountCents: number }, { balance: number }[]>((on) =>
+    on
+      .update(accounts)
+      .set({ balanceCents: sql`${accounts.balanceCents} + ${sql.placeholder('amountCents')}` })
+      .where(
+        and(
+          eq(accounts.userId, sql.placeholder('userId')),
+          // A debit's cover: the balance is at least what it takes away.
+          covered
+            ? gte(accounts.balanceCents, sql`-${sql.placeholder('amountCents')}::bigint`)
+            : undefined,
+        ),
+      )
+      .returning({ balance: accounts.balanceCents }),
+  );
+const debit = move(true);
+const credit = move(false);
+const addEntry = statement<typeof ledger.$inferInsert, unknown>((on) =>
+  on.insert(ledger).values({
+    id: sql.placeholder('id'),
+    userId: sql.placeholder('userId'),
+    kind: sql.placeholder('kind'),
+    amountCents: sql.placeholder('amountCents'),
+    balanceAfterCents: sql.placeholder('balanceAfterCents'),
+    orderId: sql.placeholder('orderId'),
+    idempotencyKey: sql.placeholder('idempotencyKey'),
+    createdAt: sql.placeholder('createdAt'),
+  }),
+);
 
 export async function ensureAccount(tx: Tx, userId: string, now: Date): Promise<void> {
   await tx
@@ -28,17 +61,15 @@ export async function post(
   now: () => Date,
 ): Promise<number | undefined> {
   // A debit needs no account row: without one, the conditional update below finds nothing.
-  const debit = entry.amountCents < 0;
-  if (!debit) await ensureAccount(tx, entry.userId, now());
-  const covered = debit ? gte(accounts.balanceCents, -entry.amountCents) : undefined;
-  const [updated] = await tx
-    .update(accounts)
-    .set({ balanceCents: sql`${accounts.balanceCents} + ${entry.amountCents}` })
-    .where(and(eq(accounts.userId, entry.userId), covered))
-    .returning({ balance: accounts.balanceCents });
+  const debits = entry.amountCents < 0;
+  if (!debits) await ensureAccount(tx, entry.userId, now());
+  const [updated] = await (debits ? debit : credit)(tx, {
+    userId: entry.userId,
+    amountCents: entry.amountCents,
+  });
   if (!updated) return undefined;
   const createdAt = now();
-  await tx.insert(ledger).values({
+  await addEntry(tx, {
     id: Bun.randomUUIDv7('hex', createdAt),
     userId: entry.userId,
     kind: entry.kind,

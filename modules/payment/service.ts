@@ -1,7 +1,8 @@
-import { and, desc, eq, lt } from 'drizzle-orm';
+import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import { requireSystem, requireUser } from '../../src/context.ts';
 import type { ServiceOf } from '../../src/contract.ts';
 import { isUniqueViolation } from '../../src/db/errors.ts';
+import { statement } from '../../src/db/statement.ts';
 import { AppError } from '../../src/errors.ts';
 import type { ModuleRuntime } from '../../src/module.ts';
 import type { paymentContract } from './contract.ts';
@@ -15,6 +16,22 @@ const insufficient = () =>
 
 /** Thrown to roll back a charge whose order a retry or a refund claimed first. */
 const alreadyClaimed = new Error('order payment already claimed');
+
+/** A charge's claim on its order, with its outcome; nothing when the order was claimed before. */
+const claimCharge = statement<typeof orderPayments.$inferInsert, { orderId: string }[]>((on) =>
+  on
+    .insert(orderPayments)
+    .values({
+      orderId: sql.placeholder('orderId'),
+      userId: sql.placeholder('userId'),
+      amountCents: sql.placeholder('amountCents'),
+      status: sql.placeholder('status'),
+      createdAt: sql.placeholder('createdAt'),
+      updatedAt: sql.placeholder('updatedAt'),
+    })
+    .onConflictDoNothing()
+    .returning({ orderId: orderPayments.orderId }),
+);
 
 export function createPaymentService(rt: ModuleRuntime): ServiceOf<typeof paymentContract> {
   const now = () => new Date(rt.clock.now());
@@ -96,18 +113,14 @@ export function createPaymentService(rt: ModuleRuntime): ServiceOf<typeof paymen
               ? 0
               : await post(tx, { userId, kind: 'charge', amountCents: -amountCents, orderId }, now);
           const outcome = balance === undefined ? 'rejected' : 'charged';
-          const [claimed] = await tx
-            .insert(orderPayments)
-            .values({
-              orderId,
-              userId,
-              amountCents,
-              status: outcome,
-              createdAt: now(),
-              updatedAt: now(),
-            })
-            .onConflictDoNothing()
-            .returning({ orderId: orderPayments.orderId });
+          const [claimed] = await claimCharge(tx, {
+            orderId,
+            userId,
+            amountCents,
+            status: outcome,
+            createdAt: now(),
+            updatedAt: now(),
+          });
           if (!claimed) throw alreadyClaimed;
           return outcome;
         })

@@ -1,5 +1,7 @@
+import { sql } from 'drizzle-orm';
 import * as v from 'valibot';
 import type { EventDef, EventPayload } from '../contract.ts';
+import { statement } from '../db/statement.ts';
 import type { Tx } from '../db/types.ts';
 import { traceHeaders } from '../observability/tracing.ts';
 import type { OutboxTable } from './tables.ts';
@@ -9,7 +11,21 @@ export const wroteEvents = new WeakSet<object>();
 
 /** Writes events into a module's outbox, inside the transaction that changes its state. */
 export class Outbox {
-  constructor(private readonly table: OutboxTable) {}
+  readonly #insert;
+
+  constructor(table: OutboxTable) {
+    this.#insert = statement<
+      { id: string; event: string; payload: unknown; headers: Record<string, string> },
+      unknown
+    >((on) =>
+      on.insert(table).values({
+        id: sql.placeholder('id'),
+        event: sql.placeholder('event'),
+        payload: sql.placeholder('payload'),
+        headers: sql.placeholder('headers'),
+      }),
+    );
+  }
 
   async publish<E extends EventDef>(tx: Tx, def: E, payload: EventPayload<E>): Promise<string> {
     const id = Bun.randomUUIDv7();
@@ -17,7 +33,7 @@ export class Outbox {
     const checked = v.parse(def.payload, payload);
     // The writing transaction's trace context: the event's delivery and handling join its trace.
     const headers = traceHeaders();
-    await tx.insert(this.table).values({ id, event: def.name, payload: checked, headers });
+    await this.#insert(tx, { id, event: def.name, payload: checked, headers });
     wroteEvents.add(tx);
     return id;
   }

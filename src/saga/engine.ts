@@ -1,6 +1,7 @@
-import { and, eq, gt, isNull, lt, ne, or } from 'drizzle-orm';
+import { and, eq, gt, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.ts';
 import { systemContext } from '../context.ts';
+import { placeholder, statement } from '../db/statement.ts';
 import type { Db, Tx } from '../db/types.ts';
 import { crashPoint } from '../faults.ts';
 import type { Logger } from '../observability/log.ts';
@@ -11,7 +12,7 @@ import {
   outsideTransaction,
   traceHeaders,
 } from '../observability/tracing.ts';
-import type { SagaRow, SagaTable } from './table.ts';
+import type { SagaPhase, SagaRow, SagaTable } from './table.ts';
 import type { SagaDefinition } from './types.ts';
 
 export interface SagaEngineOptions<S, R = void> {
@@ -45,6 +46,7 @@ export class SagaEngine<S, R = void> {
 
   /** Index of the pivot step; past it the deadline no longer applies (all steps when none). */
   readonly #pivot: number;
+  readonly #sql: ReturnType<typeof sagaStatements>;
 
   constructor(options: SagaEngineOptions<S, R>) {
     const pivot = options.definition.steps.findIndex((s) => s.pivot);
@@ -56,26 +58,22 @@ export class SagaEngine<S, R = void> {
       transaction: (fn) => options.db.transaction(fn),
       ...options,
     };
+    this.#sql = sagaStatements(options.table);
   }
 
   /** Creates the saga inside the caller's transaction, leased to this node; pass the row to `drive`. */
   async begin(tx: Tx, id: string, state: S, timeoutMs: number): Promise<SagaRow> {
     const now = this.#o.clock.now();
-    const [row] = await tx
-      .insert(this.#o.table)
-      .values({
-        id,
-        saga: this.#o.definition.name,
-        state,
-        phase: 'forward',
-        step: 0,
-        leaseOwner: this.#o.owner,
-        leaseUntil: new Date(now + this.#o.leaseMs),
-        deadlineAt: new Date(now + timeoutMs),
-        // The action's span, not its transaction's: the steps run after that transaction ends.
-        trace: traceHeaders(outsideTransaction()),
-      })
-      .returning();
+    const [row] = await this.#sql.begin(tx, {
+      id,
+      saga: this.#o.definition.name,
+      state,
+      owner: this.#o.owner,
+      leaseUntil: new Date(now + this.#o.leaseMs),
+      deadlineAt: new Date(now + timeoutMs),
+      // The action's span, not its transaction's: the steps run after that transaction ends.
+      trace: traceHeaders(outsideTransaction()),
+    });
     return row!;
   }
 
@@ -272,55 +270,51 @@ export class SagaEngine<S, R = void> {
 
   /** Persists a transition, renewing the lease; undefined when this node lost the lease. */
   async #write(row: SagaRow, patch: Partial<SagaRow>): Promise<SagaRow | undefined> {
-    const { db, table, owner, clock, leaseMs } = this.#o;
+    const { db, owner, clock, leaseMs } = this.#o;
     const now = clock.now();
-    const [next] = await db
-      .update(table)
-      .set({ ...patch, updatedAt: new Date(now), leaseUntil: new Date(now + leaseMs) })
-      .where(
-        and(eq(table.id, row.id), eq(table.leaseOwner, owner), gt(table.leaseUntil, new Date(now))),
-      )
-      .returning();
-    if (!next) this.#o.log.warn('saga lease lost; another node resumes it', { id: row.id });
-    return next;
+    // Every column a transition may change, written whole: only the lease holder writes.
+    const next = { ...row, ...patch };
+    const [written] = await this.#sql.write(db, {
+      id: row.id,
+      owner,
+      now: new Date(now),
+      state: next.state,
+      phase: next.phase,
+      step: next.step,
+      reason: next.reason,
+      undoFrom: next.undoFrom,
+      attempts: next.attempts,
+      leaseUntil: new Date(now + leaseMs),
+    });
+    if (!written) this.#o.log.warn('saga lease lost; another node resumes it', { id: row.id });
+    return written;
   }
 
   /** Takes or extends the lease before acting, so a node woken from a pause does not act. */
   async #renew(id: string): Promise<SagaRow | undefined> {
-    const { db, table, owner, clock, leaseMs } = this.#o;
-    const now = new Date(clock.now());
-    const [row] = await db
-      .update(table)
-      .set({ leaseOwner: owner, leaseUntil: new Date(now.getTime() + leaseMs) })
-      .where(
-        and(
-          eq(table.id, id),
-          ne(table.phase, 'done'),
-          or(eq(table.leaseOwner, owner), isNull(table.leaseUntil), lt(table.leaseUntil, now)),
-        ),
-      )
-      .returning();
+    const { db, owner, clock, leaseMs } = this.#o;
+    const now = clock.now();
+    const [row] = await this.#sql.renew(db, {
+      id,
+      owner,
+      now: new Date(now),
+      leaseUntil: new Date(now + leaseMs),
+    });
     return row;
   }
 
   /** Marks the saga done (with the step and state `row` carries) and commits its outcome. */
   async #finish(row: SagaRow, reason: string | undefined): Promise<R | undefined> {
-    const { table, owner, clock, definition: def } = this.#o;
+    const { owner, clock, definition: def } = this.#o;
     const now = new Date(clock.now());
     const done = await this.#o.transaction(async (tx) => {
-      const [marked] = await tx
-        .update(table)
-        .set({
-          phase: 'done',
-          step: row.step,
-          state: row.state,
-          attempts: 0,
-          updatedAt: now,
-          leaseOwner: null,
-          leaseUntil: null,
-        })
-        .where(and(eq(table.id, row.id), eq(table.leaseOwner, owner), gt(table.leaseUntil, now)))
-        .returning({ id: table.id });
+      const [marked] = await this.#sql.finish(tx, {
+        id: row.id,
+        owner,
+        now,
+        step: row.step,
+        state: row.state,
+      });
       if (!marked) return { marked: false as const };
       const outcome =
         reason === undefined
@@ -339,4 +333,108 @@ export class SagaEngine<S, R = void> {
     crashPoint(reason === undefined ? 'complete' : 'fail');
     return done.outcome;
   }
+}
+
+/** The saga table's hot statements, built once per engine (bench/README.md, W2). */
+function sagaStatements(table: SagaTable) {
+  const at = (name: string) => placeholder(table.leaseUntil, name);
+  const held = and(
+    eq(table.id, sql.placeholder('id')),
+    eq(table.leaseOwner, sql.placeholder('owner')),
+    gt(table.leaseUntil, at('now')),
+  );
+  return {
+    begin: statement<
+      {
+        id: string;
+        saga: string;
+        state: unknown;
+        owner: string;
+        leaseUntil: Date;
+        deadlineAt: Date;
+        trace: Record<string, string>;
+      },
+      SagaRow[]
+    >((on) =>
+      on
+        .insert(table)
+        .values({
+          id: sql.placeholder('id'),
+          saga: sql.placeholder('saga'),
+          state: sql.placeholder('state'),
+          phase: 'forward',
+          step: 0,
+          leaseOwner: sql.placeholder('owner'),
+          leaseUntil: sql.placeholder('leaseUntil'),
+          deadlineAt: sql.placeholder('deadlineAt'),
+          trace: sql.placeholder('trace'),
+        })
+        .returning(),
+    ),
+    write: statement<
+      {
+        id: string;
+        owner: string;
+        now: Date;
+        state: unknown;
+        phase: SagaPhase;
+        step: number;
+        reason: string | null;
+        undoFrom: number | null;
+        attempts: number;
+        leaseUntil: Date;
+      },
+      SagaRow[]
+    >((on) =>
+      on
+        .update(table)
+        .set({
+          state: placeholder(table.state, 'state'),
+          phase: placeholder(table.phase, 'phase'),
+          step: placeholder(table.step, 'step'),
+          reason: placeholder(table.reason, 'reason'),
+          undoFrom: placeholder(table.undoFrom, 'undoFrom'),
+          attempts: placeholder(table.attempts, 'attempts'),
+          updatedAt: at('now'),
+          leaseUntil: at('leaseUntil'),
+        })
+        .where(held)
+        .returning(),
+    ),
+    renew: statement<{ id: string; owner: string; now: Date; leaseUntil: Date }, SagaRow[]>((on) =>
+      on
+        .update(table)
+        .set({ leaseOwner: placeholder(table.leaseOwner, 'owner'), leaseUntil: at('leaseUntil') })
+        .where(
+          and(
+            eq(table.id, sql.placeholder('id')),
+            ne(table.phase, 'done'),
+            or(
+              eq(table.leaseOwner, sql.placeholder('owner')),
+              isNull(table.leaseUntil),
+              lt(table.leaseUntil, at('now')),
+            ),
+          ),
+        )
+        .returning(),
+    ),
+    finish: statement<
+      { id: string; owner: string; now: Date; step: number; state: unknown },
+      { id: string }[]
+    >((on) =>
+      on
+        .update(table)
+        .set({
+          phase: 'done',
+          step: placeholder(table.step, 'step'),
+          state: placeholder(table.state, 'state'),
+          attempts: 0,
+          updatedAt: at('now'),
+          leaseOwner: null,
+          leaseUntil: null,
+        })
+        .where(held)
+        .returning({ id: table.id }),
+    ),
+  };
 }
