@@ -2,6 +2,9 @@ import { afterAll, expect, test } from 'bun:test';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseConfig } from '../../src/config.ts';
+import { allModules } from '../../src/main.ts';
+import { startNode } from '../../src/node.ts';
 import { client } from '../support/client.ts';
 import { createDatabase, testDb } from '../support/database.ts';
 import { spawnNode } from '../support/process.ts';
@@ -56,3 +59,34 @@ test('starts from an empty directory, keeps its data across a restart, and stops
   expect(answered.body.status).toBe('CONFIRMED');
   expect(await node.exited).toBe(0);
 }, 120_000);
+
+/** A port nothing listens on now: bound by the OS, then released. */
+function freePort(): number {
+  const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+  const { port } = probe;
+  probe.stop(true);
+  return port;
+}
+
+test('a node that fails to start releases the ports it opened', async () => {
+  const [port, metricsPort] = [freePort(), freePort()];
+  const config = parseConfig(
+    [],
+    {
+      ...env,
+      ...(pg ? {} : { DATA_DIR: join(cwd, 'failed-start') }),
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      TRANSPORT: 'nats',
+      NATS_URL: 'nats://127.0.0.1:1', // Nothing listens there: start-up fails after both ports opened.
+      LOG_LEVEL: 'error',
+    },
+    allModules.map((m) => m.contract.name),
+  );
+  await expect(startNode(config, allModules)).rejects.toThrow(/could not connect to NATS/);
+  // Bound again at once: the early listener and the metrics server were stopped.
+  for (const p of [port, metricsPort]) {
+    Bun.serve({ hostname: '127.0.0.1', port: p, fetch: () => new Response('') }).stop(true);
+  }
+}, 60_000);
