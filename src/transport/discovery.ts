@@ -8,7 +8,7 @@ import {
 import type { EndpointCount, NodeInfo } from '../gateway/ops.ts';
 import { formatMatrix, mergeMatrices } from '../observability/call-matrix.ts';
 import { callsFromStats, nodeServiceKind } from './node-service.ts';
-import { serviceName } from './subjects.ts';
+import { servicePrefix } from './subjects.ts';
 
 /**
  * The live nodes of this deployment, read from the NATS micro protocol: every module
@@ -21,7 +21,7 @@ export async function discoverNodes(
   now: number,
 ): Promise<NodeInfo[]> {
   const client = nc.services.client({ strategy: RequestStrategy.Timer, maxWait: 500 });
-  const ours = serviceName(prefix, '');
+  const ours = servicePrefix(prefix);
   const nodes = new Map<string, NodeInfo>(self ? [[self.nodeId, { ...self, endpoints: [] }]] : []);
   type Stats = ServiceStats & { metadata?: Record<string, string> };
   const answers = (await client.stats()) as AsyncIterable<Stats>;

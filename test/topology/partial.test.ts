@@ -2,9 +2,10 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect, type NatsConnection } from 'nats';
 import { type Client, client, isProblem } from '../support/client.ts';
 import { createDatabase } from '../support/database.ts';
-import { deleteEventStream } from '../support/nats.ts';
+import { deleteEventStream, natsUrl } from '../support/nats.ts';
 import { type NodeProcess, spawnNode } from '../support/process.ts';
 import { admin, jwtSecret } from '../support/target.ts';
 
@@ -14,8 +15,27 @@ const cwd = mkdtempSync(join(tmpdir(), 'bunshop-partial-'));
 let db: Awaited<ReturnType<typeof createDatabase>>;
 const nodes: NodeProcess[] = [];
 let api: Client;
+// An inventory instance of an older build: its service and subjects carry no call format.
+let older: NatsConnection;
+let olderCalls = 0;
 
 beforeAll(async () => {
+  older = await connect({ servers: natsUrl });
+  const service = await older.services.add({
+    name: `${prefix}-inventory`,
+    version: '0.0.1',
+    metadata: { node: `${prefix}-older-inventory`, module: 'inventory' },
+    queue: `${prefix}-inventory`,
+  });
+  for (const action of ['getItem', 'listItems']) {
+    service.addEndpoint(action, {
+      subject: `${prefix}.svc.inventory.${action}`,
+      handler: (_err, msg) => {
+        olderCalls++;
+        msg.respond(new TextEncoder().encode(JSON.stringify({ sku: 'ANY-1', name: 'misread' })));
+      },
+    });
+  }
   db = await createDatabase();
   const env = {
     DATABASE_URL: db.url,
@@ -39,6 +59,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const n of nodes) n.proc.kill('SIGTERM');
   await Promise.all(nodes.map((n) => n.exited));
+  await older?.close();
   await db?.drop();
   await deleteEventStream(prefix);
   rmSync(cwd, { recursive: true, force: true });
@@ -55,6 +76,16 @@ test('a module with no instance answers 503 with Retry-After, and its breaker op
   // A hosted module is unaffected: sign-up and sign-in go through the user node.
   const user = await api.newUser('partial');
   expect((await api.get('/users/me', { token: user.token })).body.id).toBe(user.id);
+});
+
+test('an instance of an older call format is neither called nor counted as ready', async () => {
+  const res = await api.get('/inventory/items/ANY-1');
+  expect(isProblem(res, 503)).toBe(true);
+  expect(olderCalls).toBe(0);
+  const ready = await api.get('/health/ready');
+  expect(ready.status).toBe(503);
+  expect(ready.body.checks['module:inventory']).toMatchObject({ ok: false });
+  expect(ready.body.checks['module:user']).toMatchObject({ ok: true });
 });
 
 test('/admin/nodes lists the live nodes and what each hosts', async () => {
