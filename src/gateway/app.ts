@@ -6,7 +6,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import { Hono } from 'hono';
+import { type Context, Hono, type Next } from 'hono';
 import type { Clock } from '../clock.ts';
 import { anonymous, type CallContext, saneRequestId } from '../context.ts';
 import { AppError, toAppError } from '../errors.ts';
@@ -80,6 +80,26 @@ export function createGateway(o: GatewayOptions) {
   const general =
     o.requestsPerMinute > 0 ? new WindowCounter(o.requestsPerMinute, 60_000, o.clock) : undefined;
 
+  /** Refusals before routing: an oversized body, a client over the general limit. */
+  const admit = (c: Context<Env>, next: Next): Promise<void> => {
+    const declared = Number(c.req.header('content-length') ?? 0);
+    if (declared > o.bodyLimitBytes) {
+      throw new AppError(
+        'payload_too_large',
+        `The request body is over ${o.bodyLimitBytes / 1024} KiB.`,
+      );
+    }
+    if (general && !unlimited.has(c.req.path)) {
+      const address = clientAddress(c.req.raw, c.env, o.trustProxy);
+      const retryAfter = general.retryAfter(address);
+      if (retryAfter > 0)
+        throw new AppError('rate_limited', 'Too many requests; slow down.', { retryAfter });
+      general.hit(address);
+    }
+    return next();
+  };
+
+  // One middleware for every request: each layer of Hono's compose costs on the hottest path.
   app.use('*', async (c, next) => {
     const started = performance.now();
     const given = c.req.header('x-request-id');
@@ -103,7 +123,13 @@ export function createGateway(o: GatewayOptions) {
           },
           parent,
         );
-    await context.with(withRequestId(trace.setSpan(parent, span), requestId), next);
+    // Without a span or a caller's trace there is nothing to carry but the request id.
+    const carried = traced || parent !== ROOT_CONTEXT ? trace.setSpan(parent, span) : parent;
+    try {
+      await context.with(withRequestId(carried, requestId), () => admit(c, next));
+    } catch (err) {
+      c.res = failed(err, c); // A refusal before routing: answered, timed and logged as any other.
+    }
     const status = c.res.status;
     c.res.headers.set('x-request-id', requestId);
     const route = templateOf(c.get('route'));
@@ -131,34 +157,19 @@ export function createGateway(o: GatewayOptions) {
     });
   });
 
-  app.use('*', async (c, next) => {
-    const declared = Number(c.req.header('content-length') ?? 0);
-    if (declared > o.bodyLimitBytes) {
-      throw new AppError(
-        'payload_too_large',
-        `The request body is over ${o.bodyLimitBytes / 1024} KiB.`,
-      );
-    }
-    if (general && !unlimited.has(c.req.path)) {
-      const address = clientAddress(c.req.raw, c.env, o.trustProxy);
-      const retryAfter = general.retryAfter(address);
-      if (retryAfter > 0)
-        throw new AppError('rate_limited', 'Too many requests; slow down.', { retryAfter });
-      general.hit(address);
-    }
-    await next();
-  });
-
   for (const def of routes) {
     app.on(def.method.toUpperCase(), def.path, async (c) => {
       c.set('route', def.path);
-      const ctx = await callContext(
-        c.req.header('authorization'),
-        def.auth,
-        api.tokens,
-        o,
-        c.get('requestId'),
-      );
+      const ctx =
+        def.auth === 'public'
+          ? publicContext(o, c.get('requestId'))
+          : await callContext(
+              c.req.header('authorization'),
+              def.auth,
+              api.tokens,
+              o,
+              c.get('requestId'),
+            );
       const req: RouteRequest<unknown, unknown> = {
         hono: c,
         ctx,
@@ -193,7 +204,7 @@ export function createGateway(o: GatewayOptions) {
     );
   });
 
-  app.onError((err, c) => {
+  function failed(err: unknown, c: Context<Env>): Response {
     // Refused before routing (413, 429): label the metric with the template, not `unmatched`.
     if (c.get('route') === 'unmatched')
       c.set('route', allowed(c.req.path)?.template ?? 'unmatched');
@@ -202,9 +213,15 @@ export function createGateway(o: GatewayOptions) {
       o.log.error('request failed', { requestId: c.get('requestId'), route: c.get('route'), err });
     }
     return problemResponse(appError);
-  });
+  }
+  app.onError(failed);
 
   return { app, routes, api };
+}
+
+/** An anonymous caller's context: a public route needs no token, so nothing to await. */
+function publicContext(o: GatewayOptions, requestId: string): CallContext {
+  return { deadline: o.clock.now() + o.requestTimeoutMs, caller: anonymous, requestId };
 }
 
 async function callContext(
@@ -214,11 +231,7 @@ async function callContext(
   o: GatewayOptions,
   requestId: string,
 ): Promise<CallContext> {
-  const ctx: CallContext = {
-    deadline: o.clock.now() + o.requestTimeoutMs,
-    caller: anonymous,
-    requestId,
-  };
+  const ctx = publicContext(o, requestId);
   if (auth === 'public') return ctx;
   // The scheme is case-insensitive (RFC 9110 section 11.1).
   const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(authorization ?? '');
