@@ -80,7 +80,10 @@ export async function startNode(
   try {
     return await wire({ config, defs, clock, startedAt, log, dbs, migrated, opened });
   } catch (err) {
-    for (const close of opened.reverse()) await Promise.resolve().then(close).catch(() => {});
+    for (const close of opened.reverse())
+      await Promise.resolve()
+        .then(close)
+        .catch(() => {});
     await migrated.catch(() => {});
     await dbs.close();
     throw err;
