@@ -1,9 +1,11 @@
 import { asc, eq, gt, inArray, sql } from 'drizzle-orm';
+import type * as v from 'valibot';
 import { requireAdmin, requireSystem } from '../../src/context.ts';
 import type { ServiceOf } from '../../src/contract.ts';
+import { statement } from '../../src/db/statement.ts';
 import { AppError, isAppError } from '../../src/errors.ts';
 import type { ModuleRuntime } from '../../src/module.ts';
-import type { inventoryContract } from './contract.ts';
+import type { inventoryContract, item } from './contract.ts';
 import { items, type ReservationStatus, reservations } from './schema.ts';
 import { claim, commitReserved, rejection, setStatus, settle, takeStock } from './stock.ts';
 
@@ -18,16 +20,17 @@ const itemView = {
 export function createInventoryService(rt: ModuleRuntime): ServiceOf<typeof inventoryContract> {
   const now = () => new Date(rt.clock.now());
   // The hottest read: its SQL is built once, not per request.
-  const itemBySku = rt.db
-    .select(itemView)
-    .from(items)
-    .where(eq(items.sku, sql.placeholder('sku')))
-    .limit(1)
-    .prepare('inventory_item_by_sku');
+  const itemBySku = statement<{ sku: string }, v.InferOutput<typeof item>[]>((on) =>
+    on
+      .select(itemView)
+      .from(items)
+      .where(eq(items.sku, sql.placeholder('sku')))
+      .limit(1),
+  );
 
   return {
     async getItem({ sku }) {
-      const [row] = await itemBySku.execute({ sku });
+      const [row] = await itemBySku(rt.db, { sku });
       if (!row) throw new AppError('not_found', `No item ${sku}.`);
       return row;
     },

@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { type CallContext, isAdmin, requireUser } from '../../src/context.ts';
 import type { ServiceOf } from '../../src/contract.ts';
+import { statement } from '../../src/db/statement.ts';
 import { AppError } from '../../src/errors.ts';
 import { Outbox } from '../../src/events/outbox.ts';
 import type { ModuleRuntime } from '../../src/module.ts';
@@ -25,12 +26,13 @@ export function createUserService(rt: ModuleRuntime): ServiceOf<typeof userContr
 } {
   const events = new Outbox(outbox);
   // Read on every authenticated request (principal lookup) and by GET /users/me: built once.
-  const userById = rt.db
-    .select()
-    .from(users)
-    .where(eq(users.id, sql.placeholder('id')))
-    .limit(1)
-    .prepare('user_by_id');
+  const byId = statement<{ id: string }, (typeof users.$inferSelect)[]>((on) =>
+    on
+      .select()
+      .from(users)
+      .where(eq(users.id, sql.placeholder('id')))
+      .limit(1),
+  );
 
   const findByEmail = async (email: string) =>
     (await rt.db.select().from(users).where(eq(users.emailKey, email.toLowerCase())).limit(1))[0];
@@ -76,7 +78,7 @@ export function createUserService(rt: ModuleRuntime): ServiceOf<typeof userContr
       if (ctx.caller.kind !== 'system' && requireUser(ctx).userId !== input.id && !isAdmin(ctx)) {
         throw new AppError('not_found', 'No such user.');
       }
-      const [row] = await userById.execute({ id: input.id });
+      const [row] = await byId(rt.db, { id: input.id });
       if (!row) throw new AppError('not_found', 'No such user.');
       return view(row);
     },

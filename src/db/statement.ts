@@ -1,4 +1,6 @@
-import { type Column, Param, type SQL, sql } from 'drizzle-orm';
+import { type Column, fillPlaceholders, is, Param, type SQL, sql } from 'drizzle-orm';
+import { PostgresJsSession } from 'drizzle-orm/postgres-js';
+import * as drizzleUtils from 'drizzle-orm/utils';
 import type { Queryable } from './types.ts';
 
 type Values = Record<string, unknown>;
@@ -8,6 +10,26 @@ interface Prepared<R> {
 /** What drizzle's prepared queries of both drivers (PGlite, postgres.js) run on. */
 type Runnable<R> = Prepared<R> & { client: unknown };
 type Session = { client: unknown };
+type Run<R> = (session: Session, values: Values) => Promise<R>;
+/** What drizzle's postgres.js prepared query holds (drizzle-orm 0.45, postgres-js/session.js). */
+interface PostgresJsPrepared {
+  queryString: string;
+  params: unknown[];
+  fields?: unknown[];
+  joinsNotNullableMap?: Record<string, boolean>;
+  customResultMapper?: unknown;
+}
+/** drizzle's row mapper, exported but left out of its types (drizzle-orm/utils.js). */
+const mapResultRow = (
+  drizzleUtils as unknown as {
+    mapResultRow(fields: unknown[], row: unknown[], joins?: Record<string, boolean>): unknown;
+  }
+).mapResultRow;
+type Unsafe = (
+  query: string,
+  params: unknown[],
+  options: { prepare: boolean },
+) => Promise<unknown> & { values(): Promise<unknown[][]> };
 
 let made = 0;
 
@@ -23,16 +45,43 @@ export function statement<V extends Values, R>(
 ): (on: Queryable, values: V) => Promise<R> {
   const name = `bunshop_${++made}`;
   // One per driver: a process may hold a PGlite and a Postgres database at once.
-  const byDriver = new Map<unknown, Runnable<R>>();
+  const byDriver = new Map<unknown, Run<R>>();
   return (on, values) => {
     const session = (on as unknown as { session: Session }).session;
-    let prepared = byDriver.get(session.constructor);
-    if (!prepared) {
-      prepared = build(on).prepare(name) as Runnable<R>;
-      byDriver.set(session.constructor, prepared);
+    let run = byDriver.get(session.constructor);
+    if (!run) {
+      run = runner(build(on).prepare(name) as Runnable<R>, session);
+      byDriver.set(session.constructor, run);
     }
-    if (prepared.client === session.client) return prepared.execute(values);
-    const onCaller: Runnable<R> = Object.create(prepared, { client: { value: session.client } });
+    return run(session, values);
+  };
+}
+
+/**
+ * On postgres.js, the production driver, the query goes straight to the connection: drizzle's
+ * execute adds four async steps and a cache check to each query (3 us of a 13 us read, measured).
+ * Rows are mapped by drizzle's own mapper. Elsewhere, drizzle's execute on the caller's client.
+ */
+function runner<R>(prepared: Runnable<R>, session: Session): Run<R> {
+  const lean = prepared as unknown as PostgresJsPrepared;
+  if (is(session, PostgresJsSession) && !lean.customResultMapper) {
+    const { queryString, params, fields, joinsNotNullableMap } = lean;
+    if (!fields) {
+      return (s, values) =>
+        (s.client as { unsafe: Unsafe }).unsafe(queryString, fillPlaceholders(params, values), {
+          prepare: true,
+        }) as Promise<R>;
+    }
+    return async (s, values) => {
+      const rows = await (s.client as { unsafe: Unsafe })
+        .unsafe(queryString, fillPlaceholders(params, values), { prepare: true })
+        .values();
+      return rows.map((row) => mapResultRow(fields, row, joinsNotNullableMap)) as R;
+    };
+  }
+  return (s, values) => {
+    if (prepared.client === s.client) return prepared.execute(values);
+    const onCaller: Runnable<R> = Object.create(prepared, { client: { value: s.client } });
     return onCaller.execute(values);
   };
 }
