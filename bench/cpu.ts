@@ -1,0 +1,81 @@
+/**
+ * `bun bench/cpu.ts <target name part> [W0|W1|W1a|W2] [seconds]`: CPU per request, by process.
+ *
+ * Starts one target as `npm run bench` does (BENCH_BIN picks the binary), warms it up for 3 s,
+ * then reads utime+stime of the target's processes, every Postgres backend and nats-server
+ * from /proc before and after one wrk run. Steadier than req/s on this noisy VM: Postgres's
+ * own µs per request is a gauge of the machine's speed at that moment. Linux only.
+ *
+ *   bun bench/cpu.ts "monolith, Postgres" W1 6
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tokens } from './support/seed.ts';
+import { targets } from './support/targets.ts';
+import { ensureWrk, type Workload, writeScripts, wrk } from './support/wrk.ts';
+
+const [name = '', workload = 'W1', seconds = '6'] = process.argv.slice(2);
+const target = targets.find((t) => t.name.includes(name));
+if (!name || !target) {
+  console.error(`name a target: ${targets.map((t) => `"${t.name}"`).join(', ')}`);
+  process.exit(2);
+}
+const w = workload as Workload;
+const paths: Record<Workload, string> = {
+  W0: '/health/live',
+  W1: '/inventory/items/SKU-0001',
+  W1a: '/users/me',
+  W2: '/orders',
+};
+const clockTicks = 100; // USER_HZ on Linux
+
+/** utime + stime of one process, in clock ticks; 0 once it is gone. */
+function ticks(pid: number | string): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+/** Ticks of every Postgres and nats-server process, summed by program. */
+function servers(): Map<string, number> {
+  const byProgram = new Map<string, number>();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    const program = comm.startsWith('postgres') ? 'postgres' : comm;
+    if (program !== 'postgres' && program !== 'nats-server') continue;
+    byProgram.set(program, (byProgram.get(program) ?? 0) + ticks(pid));
+  }
+  return byProgram;
+}
+
+ensureWrk();
+const running = await target.start(
+  process.env.BENCH_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test',
+);
+try {
+  const scripts = writeScripts(join(tmpdir(), 'bunshop-bench-cpu'), await tokens());
+  const load = (s: number) =>
+    wrk({ url: running.url, path: paths[w], script: scripts[w], connections: 32, seconds: s });
+  await load(3);
+  const before = running.procs.map((p) => ticks(p.pid));
+  const serversBefore = servers();
+  const result = await load(Number(seconds));
+  const after = running.procs.map((p) => ticks(p.pid));
+  const serversAfter = servers();
+  const perRequest = (t: number) => `${Math.round(((t / clockTicks) * 1e6) / result.requests)} µs`;
+  console.log(`${target.name}, ${w}: ${Math.round(result.rps)} req/s, ${result.errors} errors`);
+  running.procs.forEach((p, i) => {
+    console.log(`  process ${i} (pid ${p.pid}): ${perRequest(after[i]! - before[i]!)}`);
+  });
+  for (const [program, t] of serversAfter) {
+    console.log(`  ${program}: ${perRequest(t - (serversBefore.get(program) ?? 0))}`);
+  }
+} finally {
+  await running.stop();
+}
