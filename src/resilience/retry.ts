@@ -20,18 +20,20 @@ export interface RetryPlan {
  */
 export async function withRetry<T>(attempt: () => Promise<T>, plan: RetryPlan): Promise<T> {
   const { options, clock } = plan;
-  const factory = new ExponentialBackoff({
-    generator: decorrelatedJitterGenerator,
-    initialDelay: options.initialDelayMs,
-    maxDelay: options.maxDelayMs,
-  });
   let backoff: IBackoff<unknown> | undefined;
   for (let n = 1; ; n++) {
     try {
       return await attempt();
     } catch (err) {
       if (n >= options.maxAttempts || !plan.retryable(err)) throw err;
-      backoff = backoff ? backoff.next(undefined) : factory.next();
+      // Made at the first failure: most calls succeed at once, and this is on every remote call.
+      backoff = backoff
+        ? backoff.next(undefined)
+        : new ExponentialBackoff({
+            generator: decorrelatedJitterGenerator,
+            initialDelay: options.initialDelayMs,
+            maxDelay: options.maxDelayMs,
+          }).next();
       const delay = Math.round(backoff.duration);
       if (clock.now() + delay + options.minRemainingMs > plan.deadline) throw err;
       plan.onRetry?.(err, n, delay);
