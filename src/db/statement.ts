@@ -64,7 +64,10 @@ export function statement<V extends Values, R>(
  */
 function runner<R>(prepared: Runnable<R>, session: Session): Run<R> {
   const lean = prepared as unknown as PostgresJsPrepared;
-  if (is(session, PostgresJsSession) && !lean.customResultMapper) {
+  // Should a drizzle release rename these fields, the statement takes drizzle's path instead.
+  const known =
+    typeof lean.queryString === 'string' && Array.isArray(lean.params) && 'fields' in lean;
+  if (is(session, PostgresJsSession) && known && !lean.customResultMapper) {
     const { queryString, params, fields, joinsNotNullableMap } = lean;
     if (!fields) {
       return (s, values) =>
