@@ -226,13 +226,12 @@ function publicContext(o: GatewayOptions, requestId: string): CallContext {
 
 async function callContext(
   authorization: string | undefined,
-  auth: AnyRoute['auth'],
+  auth: Exclude<AnyRoute['auth'], 'public'>,
   tokens: TokenService,
   o: GatewayOptions,
   requestId: string,
 ): Promise<CallContext> {
   const ctx = publicContext(o, requestId);
-  if (auth === 'public') return ctx;
   // The scheme is case-insensitive (RFC 9110 section 11.1).
   const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(authorization ?? '');
   if (!match?.[1])
