@@ -1,5 +1,5 @@
 import { and, eq, gte, sql } from 'drizzle-orm';
-import { placeholder, statement } from '../../src/db/statement.ts';
+import { placeholder, placeholders, statement } from '../../src/db/statement.ts';
 import type { Tx } from '../../src/db/types.ts';
 import { AppError } from '../../src/errors.ts';
 import { items, type ReservationStatus, reservationLines, reservations } from './schema.ts';
@@ -40,11 +40,7 @@ const take = statement<{ sku: string; qty: number }, { sku: string }[]>((on) =>
     .returning({ sku: items.sku }),
 );
 const addLine = statement<{ orderId: string; sku: string; qty: number }, unknown>((on) =>
-  on.insert(reservationLines).values({
-    orderId: sql.placeholder('orderId'),
-    sku: sql.placeholder('sku'),
-    qty: sql.placeholder('qty'),
-  }),
+  on.insert(reservationLines).values(placeholders('orderId', 'sku', 'qty')),
 );
 const linesOf = statement<{ orderId: string }, { sku: string; qty: number }[]>((on) =>
   on

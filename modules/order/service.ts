@@ -2,7 +2,7 @@ import { and, count, desc, eq, lt, sql } from 'drizzle-orm';
 import { asModule, type CallContext, isAdmin, requireUser } from '../../src/context.ts';
 import type { ServiceOf } from '../../src/contract.ts';
 import { isUniqueViolation } from '../../src/db/errors.ts';
-import { statement } from '../../src/db/statement.ts';
+import { placeholders, statement } from '../../src/db/statement.ts';
 import type { Tx } from '../../src/db/types.ts';
 import { AppError } from '../../src/errors.ts';
 import { Outbox } from '../../src/events/outbox.ts';
@@ -62,18 +62,22 @@ export function createOrderService(
       .where(and(eq(orders.userId, sql.placeholder('userId')), eq(orders.status, 'PENDING'))),
   );
   const insertOrder = statement<typeof orders.$inferInsert, unknown>((on) =>
-    on.insert(orders).values({
-      id: sql.placeholder('id'),
-      userId: sql.placeholder('userId'),
-      status: sql.placeholder('status'),
-      reason: sql.placeholder('reason'),
-      items: sql.placeholder('items'),
-      totalCents: sql.placeholder('totalCents'),
-      idempotencyKey: sql.placeholder('idempotencyKey'),
-      requestHash: sql.placeholder('requestHash'),
-      createdAt: sql.placeholder('createdAt'),
-      updatedAt: sql.placeholder('updatedAt'),
-    }),
+    on
+      .insert(orders)
+      .values(
+        placeholders(
+          'id',
+          'userId',
+          'status',
+          'reason',
+          'items',
+          'totalCents',
+          'idempotencyKey',
+          'requestHash',
+          'createdAt',
+          'updatedAt',
+        ),
+      ),
   );
 
   /** The first request's order for this key, or an error saying why it cannot be replayed. */

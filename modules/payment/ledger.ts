@@ -1,5 +1,5 @@
 import { and, eq, gte, sql } from 'drizzle-orm';
-import { statement } from '../../src/db/statement.ts';
+import { placeholders, statement } from '../../src/db/statement.ts';
 import type { Tx } from '../../src/db/types.ts';
 import { accounts, type EntryKind, ledger } from './schema.ts';
 
@@ -23,16 +23,20 @@ const move = (covered: boolean) =>
 const debit = move(true);
 const credit = move(false);
 const addEntry = statement<typeof ledger.$inferInsert, unknown>((on) =>
-  on.insert(ledger).values({
-    id: sql.placeholder('id'),
-    userId: sql.placeholder('userId'),
-    kind: sql.placeholder('kind'),
-    amountCents: sql.placeholder('amountCents'),
-    balanceAfterCents: sql.placeholder('balanceAfterCents'),
-    orderId: sql.placeholder('orderId'),
-    idempotencyKey: sql.placeholder('idempotencyKey'),
-    createdAt: sql.placeholder('createdAt'),
-  }),
+  on
+    .insert(ledger)
+    .values(
+      placeholders(
+        'id',
+        'userId',
+        'kind',
+        'amountCents',
+        'balanceAfterCents',
+        'orderId',
+        'idempotencyKey',
+        'createdAt',
+      ),
+    ),
 );
 
 export async function ensureAccount(tx: Tx, userId: string, now: Date): Promise<void> {

@@ -1,8 +1,8 @@
-import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, lt } from 'drizzle-orm';
 import { requireSystem, requireUser } from '../../src/context.ts';
 import type { ServiceOf } from '../../src/contract.ts';
 import { isUniqueViolation } from '../../src/db/errors.ts';
-import { statement } from '../../src/db/statement.ts';
+import { placeholders, statement } from '../../src/db/statement.ts';
 import { AppError } from '../../src/errors.ts';
 import type { ModuleRuntime } from '../../src/module.ts';
 import type { paymentContract } from './contract.ts';
@@ -21,14 +21,7 @@ const alreadyClaimed = new Error('order payment already claimed');
 const claimCharge = statement<typeof orderPayments.$inferInsert, { orderId: string }[]>((on) =>
   on
     .insert(orderPayments)
-    .values({
-      orderId: sql.placeholder('orderId'),
-      userId: sql.placeholder('userId'),
-      amountCents: sql.placeholder('amountCents'),
-      status: sql.placeholder('status'),
-      createdAt: sql.placeholder('createdAt'),
-      updatedAt: sql.placeholder('updatedAt'),
-    })
+    .values(placeholders('orderId', 'userId', 'amountCents', 'status', 'createdAt', 'updatedAt'))
     .onConflictDoNothing()
     .returning({ orderId: orderPayments.orderId }),
 );

@@ -1,4 +1,12 @@
-import { type Column, fillPlaceholders, is, Param, type SQL, sql } from 'drizzle-orm';
+import {
+  type Column,
+  fillPlaceholders,
+  is,
+  Param,
+  type Placeholder,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
 import { PostgresJsSession } from 'drizzle-orm/postgres-js';
 import * as drizzleUtils from 'drizzle-orm/utils';
 import type { Queryable } from './types.ts';
@@ -96,3 +104,11 @@ function runner<R>(prepared: Runnable<R>, session: Session): Run<R> {
  */
 export const placeholder = (column: Column, name: string): SQL =>
   sql`${new Param(sql.placeholder(name), column)}`;
+
+/** `{ name: sql.placeholder(name) }` for each name: the values of an insert built once. */
+export function placeholders<K extends string>(...names: K[]): Record<K, Placeholder<K>> {
+  return Object.fromEntries(names.map((name) => [name, sql.placeholder(name)])) as Record<
+    K,
+    Placeholder<K>
+  >;
+}

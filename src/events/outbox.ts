@@ -1,7 +1,6 @@
-import { sql } from 'drizzle-orm';
 import * as v from 'valibot';
 import type { EventDef, EventPayload } from '../contract.ts';
-import { statement } from '../db/statement.ts';
+import { placeholders, statement } from '../db/statement.ts';
 import type { Tx } from '../db/types.ts';
 import { traceHeaders } from '../observability/tracing.ts';
 import type { OutboxTable } from './tables.ts';
@@ -17,14 +16,7 @@ export class Outbox {
     this.#insert = statement<
       { id: string; event: string; payload: unknown; headers: Record<string, string> },
       unknown
-    >((on) =>
-      on.insert(table).values({
-        id: sql.placeholder('id'),
-        event: sql.placeholder('event'),
-        payload: sql.placeholder('payload'),
-        headers: sql.placeholder('headers'),
-      }),
-    );
+    >((on) => on.insert(table).values(placeholders('id', 'event', 'payload', 'headers')));
   }
 
   async publish<E extends EventDef>(tx: Tx, def: E, payload: EventPayload<E>): Promise<string> {
