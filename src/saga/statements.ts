@@ -1,0 +1,107 @@
+import { and, eq, gt, isNull, lt, ne, or, sql } from 'drizzle-orm';
+import { placeholder, statement } from '../db/statement.ts';
+import type { SagaPhase, SagaRow, SagaTable } from './table.ts';
+
+/** The saga table's hot statements, built once per engine (bench/README.md, W2). */
+export function sagaStatements(table: SagaTable) {
+  const at = (name: string) => placeholder(table.leaseUntil, name);
+  const held = and(
+    eq(table.id, sql.placeholder('id')),
+    eq(table.leaseOwner, sql.placeholder('owner')),
+    gt(table.leaseUntil, at('now')),
+  );
+  return {
+    begin: statement<
+      {
+        id: string;
+        saga: string;
+        state: unknown;
+        owner: string;
+        leaseUntil: Date;
+        deadlineAt: Date;
+        trace: Record<string, string>;
+      },
+      SagaRow[]
+    >((on) =>
+      on
+        .insert(table)
+        .values({
+          id: sql.placeholder('id'),
+          saga: sql.placeholder('saga'),
+          state: sql.placeholder('state'),
+          phase: 'forward',
+          step: 0,
+          leaseOwner: sql.placeholder('owner'),
+          leaseUntil: sql.placeholder('leaseUntil'),
+          deadlineAt: sql.placeholder('deadlineAt'),
+          trace: sql.placeholder('trace'),
+        })
+        .returning(),
+    ),
+    write: statement<
+      {
+        id: string;
+        owner: string;
+        now: Date;
+        state: unknown;
+        phase: SagaPhase;
+        step: number;
+        reason: string | null;
+        undoFrom: number | null;
+        attempts: number;
+        leaseUntil: Date;
+      },
+      SagaRow[]
+    >((on) =>
+      on
+        .update(table)
+        .set({
+          state: placeholder(table.state, 'state'),
+          phase: placeholder(table.phase, 'phase'),
+          step: placeholder(table.step, 'step'),
+          reason: placeholder(table.reason, 'reason'),
+          undoFrom: placeholder(table.undoFrom, 'undoFrom'),
+          attempts: placeholder(table.attempts, 'attempts'),
+          updatedAt: at('now'),
+          leaseUntil: at('leaseUntil'),
+        })
+        .where(held)
+        .returning(),
+    ),
+    renew: statement<{ id: string; owner: string; now: Date; leaseUntil: Date }, SagaRow[]>((on) =>
+      on
+        .update(table)
+        .set({ leaseOwner: placeholder(table.leaseOwner, 'owner'), leaseUntil: at('leaseUntil') })
+        .where(
+          and(
+            eq(table.id, sql.placeholder('id')),
+            ne(table.phase, 'done'),
+            or(
+              eq(table.leaseOwner, sql.placeholder('owner')),
+              isNull(table.leaseUntil),
+              lt(table.leaseUntil, at('now')),
+            ),
+          ),
+        )
+        .returning(),
+    ),
+    finish: statement<
+      { id: string; owner: string; now: Date; step: number; state: unknown },
+      { id: string }[]
+    >((on) =>
+      on
+        .update(table)
+        .set({
+          phase: 'done',
+          step: placeholder(table.step, 'step'),
+          state: placeholder(table.state, 'state'),
+          attempts: 0,
+          updatedAt: at('now'),
+          leaseOwner: null,
+          leaseUntil: null,
+        })
+        .where(held)
+        .returning({ id: table.id }),
+    ),
+  };
+}
