@@ -11,6 +11,13 @@ export interface NodeProcess {
   exited: Promise<number>;
 }
 
+/** The bunshop command line: BUNSHOP_BIN when set, else the source entry point. */
+export function bunshopCommand(): string[] {
+  return process.env.BUNSHOP_BIN
+    ? [process.env.BUNSHOP_BIN]
+    : [process.execPath, join(root, 'src', 'main.ts')];
+}
+
 /**
  * Runs bunshop as a separate process (the source entry point, or BUNSHOP_BIN when set)
  * and resolves once it prints its listening line.
@@ -19,11 +26,9 @@ export async function spawnNode(
   env: Record<string, string>,
   timeoutMs = 60_000,
   cwd = root,
+  args: string[] = [],
 ): Promise<NodeProcess> {
-  const command = process.env.BUNSHOP_BIN
-    ? [process.env.BUNSHOP_BIN]
-    : [process.execPath, join(root, 'src', 'main.ts')];
-  const proc = Bun.spawn(command, {
+  const proc = Bun.spawn([...bunshopCommand(), ...args], {
     cwd,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdin: 'ignore',
