@@ -7,7 +7,7 @@ import { AppError, isAppError } from '../../src/errors.ts';
 import type { ModuleRuntime } from '../../src/module.ts';
 import type { inventoryContract, item } from './contract.ts';
 import { items, type ReservationStatus, reservations } from './schema.ts';
-import { claim, commitReserved, rejection, setStatus, settle, takeStock } from './stock.ts';
+import { claim, commitReserved, rejection, setStatus, takeStock, unreserveLines } from './stock.ts';
 
 /** What an item shows; reads select only these columns (no timestamp to parse, fewer to map). */
 const itemView = {
@@ -109,7 +109,7 @@ export function createInventoryService(rt: ModuleRuntime): ServiceOf<typeof inve
         if (status === 'committed')
           throw new AppError('conflict', 'The stock of this order is already sold.');
         if (status === 'reserved') {
-          await settle(tx, orderId, 'available');
+          await unreserveLines(tx, orderId);
           await setStatus(tx, orderId, 'released', now());
         }
         return { status: status === 'rejected' ? 'rejected' : 'released' };
@@ -118,19 +118,14 @@ export function createInventoryService(rt: ModuleRuntime): ServiceOf<typeof inve
 
     async commit({ orderId }, ctx) {
       requireSystem(ctx);
-      return rt.db.transaction(async (tx) => {
-        const [moved] = await commitReserved(tx, { orderId, now: now() });
-        if (moved) {
-          await settle(tx, orderId, 'sold');
-          return { status: 'committed' as const };
-        }
-        const [row] = await tx
-          .select({ status: reservations.status })
-          .from(reservations)
-          .where(eq(reservations.orderId, orderId));
-        if (row?.status === 'committed') return { status: 'committed' as const };
-        throw new AppError('conflict', 'This order has no reserved stock.');
-      });
+      const [moved] = await commitReserved(rt.db, { orderId, now: now() });
+      if (moved) return { status: 'committed' as const };
+      const [row] = await rt.db
+        .select({ status: reservations.status })
+        .from(reservations)
+        .where(eq(reservations.orderId, orderId));
+      if (row?.status === 'committed') return { status: 'committed' as const };
+      throw new AppError('conflict', 'This order has no reserved stock.');
     },
   };
 }

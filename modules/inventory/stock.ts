@@ -1,5 +1,5 @@
 import { and, eq, gte, sql } from 'drizzle-orm';
-import { placeholder, placeholders, statement } from '../../src/db/statement.ts';
+import { placeholder, sqlStatement, statement } from '../../src/db/statement.ts';
 import type { Tx } from '../../src/db/types.ts';
 import { AppError } from '../../src/errors.ts';
 import { items, type ReservationStatus, reservationLines, reservations } from './schema.ts';
@@ -29,18 +29,18 @@ const claimRow = statement<
     .onConflictDoNothing()
     .returning({ orderId: reservations.orderId }),
 );
-const take = statement<{ sku: string; qty: number }, { sku: string }[]>((on) =>
-  on
-    .update(items)
-    .set({
-      available: sql`${items.available} - ${sql.placeholder('qty')}`,
-      reserved: sql`${items.reserved} + ${sql.placeholder('qty')}`,
-    })
-    .where(and(eq(items.sku, sql.placeholder('sku')), gte(items.available, sql.placeholder('qty'))))
-    .returning({ sku: items.sku }),
-);
-const addLine = statement<{ orderId: string; sku: string; qty: number }, unknown>((on) =>
-  on.insert(reservationLines).values(placeholders('orderId', 'sku', 'qty')),
+const orderId = sql`${sql.placeholder('orderId')}::uuid`;
+const sku = sql`${sql.placeholder('sku')}::text`;
+const qty = sql`${sql.placeholder('qty')}::integer`;
+/** Moves a line's quantity from available to reserved and records the line: one round trip. */
+const takeLine = sqlStatement<{ orderId: string; sku: string; qty: number }, { sku: string }>(
+  sql`with taken as (
+    update ${items} set available = available - ${qty}, reserved = reserved + ${qty}
+    where sku = ${sku} and available >= ${qty}
+    returning sku)
+  insert into ${reservationLines} (order_id, sku, qty)
+  select ${orderId}, sku, ${qty} from taken
+  returning sku`,
 );
 const linesOf = statement<{ orderId: string }, { sku: string; qty: number }[]>((on) =>
   on
@@ -48,34 +48,37 @@ const linesOf = statement<{ orderId: string }, { sku: string; qty: number }[]>((
     .from(reservationLines)
     .where(eq(reservationLines.orderId, sql.placeholder('orderId'))),
 );
-const moveTo = {
-  available: settleTo('available'),
-  sold: settleTo('sold'),
-};
-function settleTo(to: 'available' | 'sold') {
-  return statement<{ sku: string; qty: number }, unknown>((on) =>
-    on
-      .update(items)
-      .set({
-        reserved: sql`${items.reserved} - ${sql.placeholder('qty')}`,
-        [to]: sql`${items[to]} + ${sql.placeholder('qty')}`,
-      })
-      .where(eq(items.sku, sql.placeholder('sku'))),
-  );
-}
-/** The usual commit in one write: a reserved reservation becomes committed. */
-export const commitReserved = statement<{ orderId: string; now: Date }, { orderId: string }[]>(
-  (on) =>
-    on
-      .update(reservations)
-      .set({ status: 'committed', updatedAt: placeholder(reservations.updatedAt, 'now') })
-      .where(
-        and(
-          eq(reservations.orderId, sql.placeholder('orderId')),
-          eq(reservations.status, 'reserved'),
-        ),
-      )
-      .returning({ orderId: reservations.orderId }),
+const unreserve = statement<{ sku: string; qty: number }, unknown>((on) =>
+  on
+    .update(items)
+    .set({
+      reserved: sql`${items.reserved} - ${sql.placeholder('qty')}`,
+      available: sql`${items.available} + ${sql.placeholder('qty')}`,
+    })
+    .where(eq(items.sku, sql.placeholder('sku'))),
+);
+/**
+ * The commit in one statement, so one round trip and no transaction to open: a reserved
+ * reservation becomes committed and its lines move from reserved to sold. The items are
+ * locked in sku order, as reservations lock them, so that concurrent commits cannot deadlock.
+ * Returns nothing when the reservation was not reserved.
+ */
+export const commitReserved = sqlStatement<{ orderId: string; now: Date }, { orderId: string }>(
+  sql`with moved as (
+    update ${reservations} set status = 'committed', updated_at = ${placeholder(reservations.updatedAt, 'now')}
+    where order_id = ${orderId} and status = 'reserved'
+    returning order_id),
+  lines as (
+    select l.sku, l.qty from ${reservationLines} l
+    where l.order_id = ${orderId} and exists (select 1 from moved)),
+  locked as materialized (
+    select i.sku from ${items} i where i.sku in (select sku from lines) order by i.sku for update),
+  sold as (
+    update ${items} i set reserved = i.reserved - l.qty, sold = i.sold + l.qty
+    from lines l join locked k on k.sku = l.sku
+    where i.sku = l.sku
+    returning i.sku)
+  select order_id as "orderId" from moved`,
 );
 
 /** Claims the order's reservation row, or returns the status it already has. */
@@ -94,7 +97,7 @@ export async function claim(tx: Tx, orderId: string, status: ReservationStatus, 
 export async function takeStock(tx: Tx, orderId: string, lines: { sku: string; qty: number }[]) {
   // Sorted so that concurrent reservations lock rows in one order and cannot deadlock.
   for (const line of [...lines].sort((a, b) => (a.sku < b.sku ? -1 : 1))) {
-    const [taken] = await take(tx, line);
+    const [taken] = await takeLine(tx, { orderId, ...line });
     if (!taken) {
       const [exists] = await tx
         .select({ sku: items.sku })
@@ -102,15 +105,14 @@ export async function takeStock(tx: Tx, orderId: string, lines: { sku: string; q
         .where(eq(items.sku, line.sku));
       throw rejection(exists ? 'out_of_stock' : 'unknown_item', line.sku);
     }
-    await addLine(tx, { orderId, sku: line.sku, qty: line.qty });
   }
 }
 
-/** Applies a reservation's lines to the counters: back to available, or on to sold. */
-export async function settle(tx: Tx, orderId: string, to: 'available' | 'sold') {
+/** Puts a reservation's lines back to available (a release; a commit is `commitReserved`). */
+export async function unreserveLines(tx: Tx, orderId: string) {
   const lines = await linesOf(tx, { orderId });
   for (const line of [...lines].sort((a, b) => (a.sku < b.sku ? -1 : 1))) {
-    await moveTo[to](tx, line);
+    await unreserve(tx, line);
   }
 }
 

@@ -97,6 +97,34 @@ function runner<R>(prepared: Runnable<R>, session: Session): Run<R> {
   };
 }
 
+/** What a query written in SQL needs of the database it is built on (drizzle-orm 0.45). */
+interface Builds {
+  dialect: { sqlToQuery(query: SQL): unknown };
+  session: {
+    prepareQuery(query: unknown, fields: undefined, name: string, arrayMode: false): never;
+  };
+}
+
+/**
+ * A statement written in SQL, for what drizzle's builders cannot say in one statement (a
+ * data-modifying CTE). Rows come back as Postgres names them: alias columns with `as "camelCase"`.
+ */
+export function sqlStatement<V extends Values, R>(
+  query: SQL,
+): (on: Queryable, values: V) => Promise<R[]> {
+  const run = statement<V, R[] | { rows: R[] }>((on) => ({
+    prepare(name) {
+      const { dialect, session } = on as unknown as Builds;
+      return session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false);
+    },
+  }));
+  // postgres.js answers with the rows, PGlite with a result that holds them.
+  return async (on, values) => {
+    const result = await run(on, values);
+    return Array.isArray(result) ? result : result.rows;
+  };
+}
+
 /**
  * A placeholder encoded as `column` encodes its values (a Date to the text Postgres reads, JSON
  * to its text). A bare `sql.placeholder` is sent as given, and drizzle's types keep it out of
