@@ -117,7 +117,8 @@ export function parseConfig(
   const pw = config.adminPassword as string | undefined;
   if (pw !== undefined && (pw.length < 8 || pw.length > 128))
     throw new ConfigError('ADMIN_PASSWORD must be 8 to 128 characters');
-  config.nodeId ??= `${hostname()}-${process.pid}`;
+  // On Fly.io the Machine's id survives restarts, so a restarted order node resumes its own sagas at once.
+  config.nodeId ??= env.FLY_MACHINE_ID || `${hostname()}-${process.pid}`;
   checkTopology(config as Config, knownModules);
   return config as Config;
 }

@@ -238,6 +238,6 @@ export const options = {
     flag: 'node-id',
     env: 'NODE_ID',
     kind: 'string',
-    help: 'name of this node in logs and saga leases',
+    help: 'name of this node in logs and saga leases (default: FLY_MACHINE_ID, else hostname-pid)',
   },
 } as const satisfies Record<string, Option>;

@@ -1,4 +1,4 @@
-import { and, eq, gte, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { placeholder, sqlStatement, statement } from '../../src/db/statement.ts';
 import type { Tx } from '../../src/db/types.ts';
 import { AppError } from '../../src/errors.ts';

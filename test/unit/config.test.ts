@@ -5,6 +5,12 @@ const modules = ['user', 'inventory', 'payment', 'order'];
 const parse = (argv: string[], env: Record<string, string> = {}) => parseConfig(argv, env, modules);
 
 describe('configuration', () => {
+  test('node id: NODE_ID, else the Fly Machine id (stable across restarts), else hostname-pid', () => {
+    expect(parse([], { NODE_ID: 'order-1', FLY_MACHINE_ID: 'e82d' }).nodeId).toBe('order-1');
+    expect(parse([], { FLY_MACHINE_ID: 'e82d' }).nodeId).toBe('e82d');
+    expect(parse([]).nodeId).toMatch(new RegExp(`-${process.pid}$`));
+  });
+
   test('defaults: serve every module on port 3000 with embedded Postgres in ./data', () => {
     const c = parse([]);
     expect(c.command).toBe('serve');
