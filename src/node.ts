@@ -255,7 +255,13 @@ async function wire({
   }
 
   server.reload({ fetch: handler });
-  const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${server.port}`;
+  // Any-address listeners print as localhost; an IPv6 address takes brackets in a URL (RFC 3986).
+  const host = ['0.0.0.0', '::'].includes(config.host)
+    ? 'localhost'
+    : config.host.includes(':')
+      ? `[${config.host}]`
+      : config.host;
+  const url = `http://${host}:${server.port}`;
   log.info(`bunshop ${VERSION} listening on ${url}`, {
     port: server.port,
     modules: config.modules,

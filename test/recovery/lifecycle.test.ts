@@ -90,3 +90,21 @@ test('a node that fails to start releases the ports it opened', async () => {
     Bun.serve({ hostname: '127.0.0.1', port: p, fetch: () => new Response('') }).stop(true);
   }
 }, 60_000);
+
+test('HOST=:: serves IPv4 and IPv6 alike, and the start-up line names a URL that works', async () => {
+  const node = await spawnNode(
+    { ...env, ...(pg ? {} : { DATA_DIR: join(cwd, 'dual-stack') }), HOST: '::' },
+    60_000,
+    cwd,
+  );
+  try {
+    const port = /listening on http:\/\/localhost:(\d+)/.exec(node.output())?.[1];
+    expect(port).toBeDefined();
+    for (const host of ['127.0.0.1', '[::1]', 'localhost']) {
+      expect((await fetch(`http://${host}:${port}/health/live`)).status).toBe(200);
+    }
+  } finally {
+    node.proc.kill('SIGTERM');
+    await node.exited;
+  }
+}, 60_000);

@@ -44,7 +44,7 @@ export async function spawnNode(
   void collect(proc.stderr);
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const match = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
+    const match = /listening on http:\/\/(?:\[[^\]]+\]|[^:]+):(\d+)/.exec(out);
     if (match) {
       return {
         baseUrl: `http://127.0.0.1:${match[1]}`,
