@@ -123,6 +123,17 @@ export function parseConfig(
   return config as Config;
 }
 
+/**
+ * A warning when this node runs on NATS with modules whose data would live in its own embedded
+ * PGlite: other nodes, and this role restarted on another machine, would not see that data.
+ */
+export function embeddedDataWarning(config: Config): string | undefined {
+  if (config.transport !== 'nats' || config.databaseUrl) return undefined;
+  const embedded = config.modules.filter((m) => !config.moduleDatabaseUrls[m]);
+  if (embedded.length === 0) return undefined;
+  return `DATABASE_URL is not set: ${embedded.join(', ')} keep their data in embedded PGlite under ${config.dataDir}, on this node only; set DATABASE_URL (or DATABASE_URL_<MODULE>) when running over NATS`;
+}
+
 function splitFlag(s: string): [string, string | undefined] {
   const eq = s.indexOf('=');
   return eq < 0 ? [s, undefined] : [s.slice(0, eq), s.slice(eq + 1)];

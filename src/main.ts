@@ -3,7 +3,7 @@ import { inventoryModule } from '../modules/inventory/index.ts';
 import { orderModule } from '../modules/order/index.ts';
 import { paymentModule } from '../modules/payment/index.ts';
 import { userModule } from '../modules/user/index.ts';
-import { ConfigError, helpText, parseConfig } from './config.ts';
+import { ConfigError, embeddedDataWarning, helpText, parseConfig } from './config.ts';
 import type { ModuleDefinition } from './module.ts';
 import { migrateAll, startNode, VERSION } from './node.ts';
 import { createLogger } from './observability/log.ts';
@@ -40,6 +40,8 @@ async function main(): Promise<void> {
   }
   if (config.command === 'migrate') {
     const log = createLogger(config.logLevel, { node: config.nodeId }, undefined, config.logFormat);
+    const embedded = embeddedDataWarning(config);
+    if (embedded) log.warn(embedded);
     const { dbs } = await migrateAll(config, allModules, log);
     await dbs.close();
     log.info('migrations up to date', { modules: config.modules });

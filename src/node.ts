@@ -1,6 +1,6 @@
 import type { NatsConnection, Service } from 'nats';
 import { type Clock, systemClock } from './clock.ts';
-import type { Config } from './config.ts';
+import { type Config, embeddedDataWarning } from './config.ts';
 import { migrateModule, type Recorded, recordedMigrations } from './db/migrate.ts';
 import { DatabaseRegistry } from './db/registry.ts';
 import type { Database } from './db/types.ts';
@@ -126,6 +126,8 @@ async function wire({
       'JWT_SECRET is not set: using a random key, so tokens stop working when this process restarts',
     );
   }
+  const embedded = embeddedDataWarning(config);
+  if (embedded) log.warn(embedded);
   const metrics = createMetrics();
   metrics.nodeInfo.set(
     {

@@ -69,4 +69,22 @@ describe('command line', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  test('over NATS without DATABASE_URL, migrate warns that the data stays on this node', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bunshop-migrate-'));
+    const warning = /DATABASE_URL is not set: user keep their data in embedded PGlite/;
+    try {
+      const overNats = run(['migrate', '--data-dir', dir, '--modules=user', '--transport=nats'], {
+        JWT_SECRET: 'a-secret-of-at-least-32-characters-0000',
+      });
+      expect(overNats.code).toBe(0);
+      expect(overNats.out + overNats.err).toMatch(warning);
+      // One process with every module: embedded data is the point, no warning.
+      const local = run(['migrate', '--data-dir', dir]);
+      expect(local.code).toBe(0);
+      expect(local.out + local.err).not.toMatch(/DATABASE_URL is not set/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -1,10 +1,26 @@
 import { describe, expect, test } from 'bun:test';
-import { ConfigError, parseConfig } from '../../src/config.ts';
+import { ConfigError, embeddedDataWarning, parseConfig } from '../../src/config.ts';
 
 const modules = ['user', 'inventory', 'payment', 'order'];
 const parse = (argv: string[], env: Record<string, string> = {}) => parseConfig(argv, env, modules);
 
 describe('configuration', () => {
+  test('over NATS, modules without a database URL are named in a warning', () => {
+    const secret = { JWT_SECRET: 'a-secret-of-at-least-32-characters-0000' };
+    const warn = (argv: string[], env: Record<string, string> = {}) =>
+      embeddedDataWarning(parse(argv, { ...secret, ...env }));
+    expect(warn(['--modules=user,order', '--transport=nats'])).toMatch(
+      /^DATABASE_URL is not set: user, order keep their data in embedded PGlite under \.\/data/,
+    );
+    expect(
+      warn(['--modules=user,order', '--transport=nats'], { DATABASE_URL_ORDER: 'postgres://h/o' }),
+    ).toMatch(/not set: user keep/);
+    expect(warn(['--modules=user', '--transport=nats'], { DATABASE_URL: 'postgres://h/d' })).toBe(
+      undefined,
+    );
+    expect(warn([])).toBe(undefined);
+  });
+
   test('node id: NODE_ID, else the Fly Machine id (stable across restarts), else hostname-pid', () => {
     expect(parse([], { NODE_ID: 'order-1', FLY_MACHINE_ID: 'e82d' }).nodeId).toBe('order-1');
     expect(parse([], { FLY_MACHINE_ID: 'e82d' }).nodeId).toBe('e82d');
