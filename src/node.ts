@@ -219,7 +219,8 @@ async function wire({
     for (const stopConsumer of stopConsumers) stopConsumer();
   });
   if (nats && nc) {
-    await nats.ensureStream(nc, config.subjectPrefix);
+    const streamDiffers = await nats.ensureStream(nc, config.subjectPrefix, config.eventsReplicas);
+    if (streamDiffers) log.warn(streamDiffers);
     for (const subscriber of subscribers) {
       stopConsumers.push(
         await nats.consumeEvents({ nc, prefix: config.subjectPrefix, subscriber, log, metrics }),

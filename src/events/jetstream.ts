@@ -26,8 +26,16 @@ export function eventNames(prefix: string) {
   };
 }
 
-/** Creates the event stream if it is missing; every node may call this at start-up. */
-export async function ensureStream(nc: NatsConnection, prefix: string): Promise<void> {
+/**
+ * Creates the event stream if it is missing, with `replicas` copies (3 on a NATS cluster survives
+ * a server's loss, RELIABILITY.md promise 4); every node may call this at start-up. An existing
+ * stream is left as it is: what it differs in is returned, for a warning.
+ */
+export async function ensureStream(
+  nc: NatsConnection,
+  prefix: string,
+  replicas = 1,
+): Promise<string | undefined> {
   const names = eventNames(prefix);
   const jsm = await nc.jetstreamManager().catch((err) => {
     throw new Error(
@@ -37,17 +45,26 @@ export async function ensureStream(nc: NatsConnection, prefix: string): Promise<
   const config = {
     name: names.stream,
     subjects: [`${prefix}.evt.>`],
+    num_replicas: replicas,
     // Nats-Msg-Id dedupes a relay's re-publish of the same outbox row within this window.
     duplicate_window: nanos(5 * 60_000),
   };
-  try {
-    await jsm.streams.info(names.stream);
-  } catch {
-    await jsm.streams.add(config).catch(async (err) => {
-      // Another node created it first.
-      await jsm.streams.info(names.stream).catch(() => Promise.reject(err));
-    });
+  const existing = await jsm.streams.info(names.stream).catch(() => undefined);
+  const has = existing?.config.num_replicas;
+  if (existing) {
+    return has === replicas
+      ? undefined
+      : `the event stream ${names.stream} has ${has} replica(s), EVENTS_REPLICAS asks ${replicas}: change it with \`nats stream edit\``;
   }
+  await jsm.streams.add(config).catch(async (err) => {
+    // Another node created it first.
+    const raced = await jsm.streams.info(names.stream).catch(() => undefined);
+    if (raced) return;
+    throw new Error(
+      `could not create the event stream ${names.stream} with ${replicas} replica(s) (EVENTS_REPLICAS): ${err?.message ?? err}`,
+    );
+  });
+  return undefined;
 }
 
 /** The relay's sink in NATS mode: publish and wait for JetStream's ack, with the event id as Nats-Msg-Id. */
