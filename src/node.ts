@@ -259,11 +259,12 @@ async function wire({
 
   server.reload({ fetch: handler });
   // Any-address listeners print as localhost; an IPv6 address takes brackets in a URL (RFC 3986).
-  const host = ['0.0.0.0', '::'].includes(config.host)
+  const bare = config.host.replace(/^\[(.*)\]$/, '$1');
+  const host = ['0.0.0.0', '::'].includes(bare)
     ? 'localhost'
-    : config.host.includes(':')
-      ? `[${config.host}]`
-      : config.host;
+    : bare.includes(':')
+      ? `[${bare}]`
+      : bare;
   const url = `http://${host}:${server.port}`;
   log.info(`bunshop ${VERSION} listening on ${url}`, {
     port: server.port,

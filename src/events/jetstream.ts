@@ -49,22 +49,23 @@ export async function ensureStream(
     // Nats-Msg-Id dedupes a relay's re-publish of the same outbox row within this window.
     duplicate_window: nanos(5 * 60_000),
   };
-  const existing = await jsm.streams.info(names.stream).catch(() => undefined);
-  const has = existing?.config.num_replicas;
-  if (existing) {
-    return has === replicas
+  const differs = (has: number) =>
+    has === replicas
       ? undefined
       : `the event stream ${names.stream} has ${has} replica(s), EVENTS_REPLICAS asks ${replicas}: change it with \`nats stream edit\``;
-  }
-  await jsm.streams.add(config).catch(async (err) => {
+  const existing = await jsm.streams.info(names.stream).catch(() => undefined);
+  if (existing) return differs(existing.config.num_replicas);
+  try {
+    await jsm.streams.add(config);
+    return undefined;
+  } catch (err) {
     // Another node created it first.
     const raced = await jsm.streams.info(names.stream).catch(() => undefined);
-    if (raced) return;
+    if (raced) return differs(raced.config.num_replicas);
     throw new Error(
-      `could not create the event stream ${names.stream} with ${replicas} replica(s) (EVENTS_REPLICAS): ${err?.message ?? err}`,
+      `could not create or read the event stream ${names.stream} with ${replicas} replica(s) (EVENTS_REPLICAS): ${(err as Error)?.message ?? err}`,
     );
-  });
-  return undefined;
+  }
 }
 
 /** The relay's sink in NATS mode: publish and wait for JetStream's ack, with the event id as Nats-Msg-Id. */

@@ -107,15 +107,15 @@ test('release_command migrates every module schema on a fresh database, and exit
 
 test('every process group starts from its fly.toml command and passes its Fly check', async () => {
   const groups = Object.entries(fly.processes);
-  const started = await Promise.all(
+  // Each node is recorded as it starts, so that one failing start still stops the others.
+  await Promise.all(
     groups.map(async ([group, command]) => {
       const port = freePort();
       const metricsPort = freePort();
       const node = await spawnNode(machineEnv(port, metricsPort), 60_000, cwd, argv(command));
-      return { group, node, port, metricsPort };
+      machines.push({ group, node, port, metricsPort });
     }),
   );
-  machines.push(...started);
   for (const m of machines) {
     const ready = await eventuallyOk(`http://127.0.0.1:${m.port}${checkPath(m.group)}`);
     expect({ group: m.group, status: ready.status }).toEqual({ group: m.group, status: 200 });

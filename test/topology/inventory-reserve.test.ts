@@ -16,7 +16,7 @@ import { jwtSecret } from '../support/target.ts';
  * The inventory module's order-path actions, called over NATS as the order module calls them:
  * all lines or none, one effect per order however often and however concurrently it is asked.
  */
-const prefix = `r${Date.now().toString(36)}`;
+const prefix = `r${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const cwd = mkdtempSync(join(tmpdir(), 'bunshop-reserve-'));
 let db: Awaited<ReturnType<typeof createDatabase>>;
 let sql: postgres.Sql;
@@ -151,6 +151,52 @@ describe('inventory.reserve over NATS', () => {
     }
     expect(await counts(a)).toEqual({ available: 95, reserved: 0, sold: 5 });
     expect(await counts(b)).toEqual({ available: 90, reserved: 0, sold: 10 });
+  });
+
+  test('commits of orders sharing skus, and releases racing them, keep every unit counted', async () => {
+    const skus = [await item(100), await item(100), await item(100)];
+    await Promise.all(Array.from({ length: 20 }, () => call('getItem', { sku: skus[0] })));
+    const orders = Array.from({ length: 12 }, (_, i) => ({
+      orderId: crypto.randomUUID(),
+      // Every order takes all three skus, listed in a different order each time.
+      lines: [0, 1, 2].map((k) => ({ sku: skus[(i + k) % 3]!, qty: 1 + ((i + k) % 2) })),
+    }));
+    for (const o of orders) {
+      expect(await call('reserve', o)).toEqual({ ok: true, value: { status: 'reserved' } });
+    }
+    const raced = new Set(orders.slice(0, 6).map((o) => o.orderId));
+    const answers = await Promise.all(
+      orders.flatMap((o) => [
+        call('commit', { orderId: o.orderId }).then((a) => ({ o, action: 'commit', a })),
+        ...(raced.has(o.orderId)
+          ? [call('release', { orderId: o.orderId }).then((a) => ({ o, action: 'release', a }))]
+          : []),
+      ]),
+    );
+    const soldUnits = new Map<string, number>();
+    for (const { o, action, a } of answers) {
+      // Each of the pair either won or was refused as a conflict: nothing else, no 5xx.
+      if (!a.ok) expect({ action, code: a.error.code }).toEqual({ action, code: 'conflict' });
+      if (action === 'commit' && a.ok) {
+        for (const l of o.lines) soldUnits.set(l.sku, (soldUnits.get(l.sku) ?? 0) + l.qty);
+      }
+    }
+    for (const o of orders) {
+      const wins = answers.filter((x) => x.o === o && x.a.ok).map((x) => x.action);
+      expect(wins.length).toBe(1);
+      const [row] =
+        await sql`select status from inventory.reservations where order_id = ${o.orderId}`;
+      expect(row?.status).toBe(wins[0] === 'commit' ? 'committed' : 'released');
+    }
+    for (const sku of skus) {
+      const c = await counts(sku);
+      expect({ sku, ...c }).toEqual({
+        sku,
+        available: 100 - (soldUnits.get(sku) ?? 0),
+        reserved: 0,
+        sold: soldUnits.get(sku) ?? 0,
+      });
+    }
   });
 
   test('a release that comes first leaves a tombstone: the late reserve takes nothing', async () => {

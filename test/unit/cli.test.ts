@@ -74,13 +74,16 @@ describe('command line', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bunshop-migrate-'));
     const warning = /DATABASE_URL is not set: user keep their data in embedded PGlite/;
     try {
+      // Nothing from the caller's environment may name a database or a transport here.
+      const clean = { DATABASE_URL: '', DATABASE_URL_USER: '', TRANSPORT: '', MODULES: '' };
       const overNats = run(['migrate', '--data-dir', dir, '--modules=user', '--transport=nats'], {
+        ...clean,
         JWT_SECRET: 'a-secret-of-at-least-32-characters-0000',
       });
       expect(overNats.code).toBe(0);
       expect(overNats.out + overNats.err).toMatch(warning);
       // One process with every module: embedded data is the point, no warning.
-      const local = run(['migrate', '--data-dir', dir]);
+      const local = run(['migrate', '--data-dir', dir], clean);
       expect(local.code).toBe(0);
       expect(local.out + local.err).not.toMatch(/DATABASE_URL is not set/);
     } finally {
