@@ -258,14 +258,7 @@ async function wire({
   }
 
   server.reload({ fetch: handler });
-  // Any-address listeners print as localhost; an IPv6 address takes brackets in a URL (RFC 3986).
-  const bare = config.host.replace(/^\[(.*)\]$/, '$1');
-  const host = ['0.0.0.0', '::'].includes(bare)
-    ? 'localhost'
-    : bare.includes(':')
-      ? `[${bare}]`
-      : bare;
-  const url = `http://${host}:${server.port}`;
+  const url = `http://${urlHost(config.host)}:${server.port}`;
   log.info(`bunshop ${VERSION} listening on ${url}`, {
     port: server.port,
     modules: config.modules,
@@ -301,6 +294,13 @@ async function wire({
     return stopping;
   };
   return { url, port: server.port ?? config.port, log, stop };
+}
+
+/** Any-address listeners print as localhost; an IPv6 address takes brackets in a URL (RFC 3986). */
+function urlHost(host: string): string {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  if (bare === '0.0.0.0' || bare === '::') return 'localhost';
+  return bare.includes(':') ? `[${bare}]` : bare;
 }
 
 /** `--metrics-port`: the scrape endpoint (and liveness) on a port that can stay private. */

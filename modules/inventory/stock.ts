@@ -13,6 +13,9 @@ export const rejection = (reason: 'out_of_stock' | 'unknown_item', sku: string) 
     },
   );
 
+/** Every path that changes items locks them in sku order, so that none can deadlock another. */
+const bySku = (a: { sku: string }, b: { sku: string }) => (a.sku < b.sku ? -1 : 1);
+
 // The order path's statements, built once (src/db/statement.ts).
 const claimRow = statement<
   { orderId: string; status: ReservationStatus; now: Date },
@@ -96,7 +99,7 @@ export async function claim(tx: Tx, orderId: string, status: ReservationStatus, 
 /** Moves each line from available to reserved with a conditional update (never read-then-write). */
 export async function takeStock(tx: Tx, orderId: string, lines: { sku: string; qty: number }[]) {
   // Sorted so that concurrent reservations lock rows in one order and cannot deadlock.
-  for (const line of [...lines].sort((a, b) => (a.sku < b.sku ? -1 : 1))) {
+  for (const line of [...lines].sort(bySku)) {
     const [taken] = await takeLine(tx, { orderId, ...line });
     if (!taken) {
       const [exists] = await tx
@@ -111,7 +114,7 @@ export async function takeStock(tx: Tx, orderId: string, lines: { sku: string; q
 /** Puts a reservation's lines back to available (a release; a commit is `commitReserved`). */
 export async function unreserveLines(tx: Tx, orderId: string) {
   const lines = await linesOf(tx, { orderId });
-  for (const line of [...lines].sort((a, b) => (a.sku < b.sku ? -1 : 1))) {
+  for (const line of [...lines].sort(bySku)) {
     await unreserve(tx, line);
   }
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { client, isProblem, type Reply } from '../support/client.ts';
 import { adminUrl, createDatabase } from '../support/database.ts';
 import { deleteEventStream, natsReachable, natsUrl } from '../support/nats.ts';
-import { type NodeProcess, spawnNode } from '../support/process.ts';
+import { freePort, type NodeProcess, spawnNode } from '../support/process.ts';
 import { jwtSecret } from '../support/target.ts';
 import { tcpProxy } from '../support/tcp-proxy.ts';
 
@@ -173,16 +173,9 @@ test.skipIf(!natsUp && !process.env.CI)(
   120_000,
 );
 
-async function freePort(): Promise<number> {
-  const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-}
-
 test('METRICS_PORT serves the Prometheus text and a 404 problem for anything else', async () => {
   const db = await freshDatabase();
-  const metricsPort = await freePort();
+  const metricsPort = freePort();
   await start({ DATABASE_URL: db.url, METRICS_PORT: String(metricsPort) });
   const metrics = client(`http://127.0.0.1:${metricsPort}`);
 

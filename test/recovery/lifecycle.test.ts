@@ -7,7 +7,7 @@ import { allModules } from '../../src/main.ts';
 import { startNode } from '../../src/node.ts';
 import { client } from '../support/client.ts';
 import { createDatabase, testDb } from '../support/database.ts';
-import { spawnNode } from '../support/process.ts';
+import { freePort, spawnNode } from '../support/process.ts';
 import { admin, jwtSecret } from '../support/target.ts';
 
 const cwd = mkdtempSync(join(tmpdir(), 'bunshop-empty-'));
@@ -59,14 +59,6 @@ test('starts from an empty directory, keeps its data across a restart, and stops
   expect(answered.body.status).toBe('CONFIRMED');
   expect(await node.exited).toBe(0);
 }, 120_000);
-
-/** A port nothing listens on now: bound by the OS, then released. */
-function freePort(): number {
-  const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-  const { port } = probe;
-  probe.stop(true);
-  return port;
-}
 
 test('a node that fails to start releases the ports it opened', async () => {
   const [port, metricsPort] = [freePort(), freePort()];

@@ -60,3 +60,11 @@ export async function spawnNode(
     await Bun.sleep(50);
   }
 }
+
+/** A port nothing listens on now: bound by the OS, then released. */
+export function freePort(): number {
+  const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+  const { port } = probe;
+  probe.stop(true);
+  return port;
+}

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Subprocess } from 'bun';
@@ -11,6 +10,7 @@ import {
   startRig,
   watchBreakers,
 } from '../support/faults.ts';
+import { freePort } from '../support/process.ts';
 
 /**
  * Issue 3, fault 4: kill -9 the NATS server mid-stream and start it again on the same port
@@ -24,14 +24,6 @@ const storeDir = mkdtempSync(join(tmpdir(), 'bunshop-nats-'));
 let port = 0;
 let nats: Subprocess | undefined;
 let rig: Rig | undefined;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Starts nats-server and resolves once it accepts connections. */
 async function startNats(): Promise<Subprocess> {
@@ -62,7 +54,7 @@ async function startNats(): Promise<Subprocess> {
 }
 
 beforeAll(async () => {
-  port = await freePort();
+  port = freePort();
   nats = await startNats();
   rig = await startRig('rnats', { NATS_URL: `nats://127.0.0.1:${port}` });
 }, 120_000);

@@ -8,7 +8,7 @@ import { type Client, client, uniqueSku } from '../support/client.ts';
 import { createDatabase } from '../support/database.ts';
 import { argv, killTimeoutMs, readFly } from '../support/fly.ts';
 import { deleteEventStream, natsUrl } from '../support/nats.ts';
-import { bunshopCommand, type NodeProcess, spawnNode } from '../support/process.ts';
+import { bunshopCommand, freePort, type NodeProcess, spawnNode } from '../support/process.ts';
 import { admin, jwtSecret } from '../support/target.ts';
 
 /**
@@ -30,13 +30,6 @@ interface Machine {
   metricsPort: number;
 }
 const machines: Machine[] = [];
-
-function freePort(): number {
-  const probe = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() });
-  const port = probe.port!;
-  probe.stop(true);
-  return port;
-}
 
 /** What a Machine sees: fly.toml's [env], then the secrets `fly secrets set` gives it. */
 function machineEnv(port: number, metricsPort: number): Record<string, string> {

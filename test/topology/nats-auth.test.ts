@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Subprocess } from 'bun';
 import { createDatabase } from '../support/database.ts';
-import { spawnNode } from '../support/process.ts';
+import { freePort, spawnNode } from '../support/process.ts';
 import { jwtSecret } from '../support/target.ts';
 
 /** A NATS server of the test's own that demands a user and password. */
@@ -15,16 +14,8 @@ let port: number;
 let db: Awaited<ReturnType<typeof createDatabase>>;
 const main = join(import.meta.dir, '..', '..', 'src', 'main.ts');
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-
 beforeAll(async () => {
-  port = await freePort();
+  port = freePort();
   writeFileSync(
     join(dir, 'nats.conf'),
     'authorization { user: "shop", password: "right-password" }\n',
