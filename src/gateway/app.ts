@@ -6,7 +6,8 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import { type Context, Hono, type Next } from 'hono';
+import { type Context, Hono } from 'hono';
+import { RegExpRouter } from 'hono/router/reg-exp-router';
 import type { Clock } from '../clock.ts';
 import { anonymous, type CallContext, saneRequestId } from '../context.ts';
 import { AppError, toAppError } from '../errors.ts';
@@ -22,6 +23,7 @@ import { CursorCodec } from './cursor.ts';
 import type { PrincipalLookup } from './principals.ts';
 import { notFound, problemResponse } from './problem.ts';
 import { SignInLimiter, type SignInLimits, WindowCounter } from './rate-limit.ts';
+import { allowedMethods, matchable } from './routing.ts';
 import { TokenService } from './tokens.ts';
 
 export interface GatewayOptions {
@@ -43,8 +45,8 @@ export interface GatewayOptions {
   mount: ((api: Api) => void)[];
 }
 
-type Env = { Variables: { route: string; requestId: string } };
-export type GatewayEnv = Env;
+/** A route's work once the envelope has admitted the request. */
+type Handle = (c: Context, requestId: string) => Response | Promise<Response>;
 
 const templates = new Map<string, string>();
 /** Templates as API.md and the OpenAPI document write them: /orders/{id} (a few, so cached). */
@@ -67,7 +69,9 @@ const routine = new Set([...unlimited, '/metrics']);
 
 /** Builds the HTTP gateway: every route, the error model and the cross-cutting limits. */
 export function createGateway(o: GatewayOptions) {
-  const app = new Hono<Env>();
+  // RegExpRouter, not the trie Hono would fall back to: see `matchable`. A route it cannot
+  // match stops the node at start-up instead of slowing every request.
+  const app = new Hono({ router: new RegExpRouter() });
   const routes: AnyRoute[] = [];
   const api: Api = {
     route: (def) => void routes.push(def as AnyRoute),
@@ -80,8 +84,8 @@ export function createGateway(o: GatewayOptions) {
   const general =
     o.requestsPerMinute > 0 ? new WindowCounter(o.requestsPerMinute, 60_000, o.clock) : undefined;
 
-  /** Refusals before routing: an oversized body, a client over the general limit. */
-  const admit = (c: Context<Env>, next: Next): Promise<void> => {
+  /** Refusals before the route runs: an oversized body, a client over the general limit. */
+  const admit = (c: Context, handle: Handle, requestId: string): Response | Promise<Response> => {
     const declared = Number(c.req.header('content-length') ?? 0);
     if (declared > o.bodyLimitBytes) {
       throw new AppError(
@@ -96,80 +100,89 @@ export function createGateway(o: GatewayOptions) {
         throw new AppError('rate_limited', 'Too many requests; slow down.', { retryAfter });
       general.hit(address);
     }
-    return next();
+    return handle(c, requestId);
   };
 
-  // One middleware for every request: each layer of Hono's compose costs on the hottest path.
-  app.use('*', async (c, next) => {
-    const started = performance.now();
-    const given = c.req.header('x-request-id');
-    const requestId = given && saneRequestId.test(given) ? given : crypto.randomUUID();
-    const method = c.req.method;
-    c.set('requestId', requestId);
-    c.set('route', 'unmatched');
-    const quiet = routine.has(c.req.path);
-    // A caller's traceparent makes this request part of its trace; malformed ones are ignored.
-    const parent = c.req.header('traceparent')
-      ? contextFromHeaders((name) => c.req.header(name))
-      : ROOT_CONTEXT;
-    const traced = !quiet && tracingOn();
-    const span = !traced
-      ? trace.wrapSpanContext(trace.getSpanContext(parent) ?? INVALID_SPAN_CONTEXT)
-      : tracer.startSpan(
-          method,
-          {
-            kind: SpanKind.SERVER,
-            attributes: { 'http.request.method': method, 'url.path': c.req.path },
-          },
-          parent,
+  /**
+   * What every request gets, matched or not: a request id, a span, the limits, the error model,
+   * a metric and a log line. It wraps each handler instead of being Hono middleware, so a matched
+   * request is one handler call: no compose, no `next()` promise, no context variables.
+   * `template` is the route's, or undefined to look it up from the path (404, 405, OPTIONS).
+   */
+  const envelope =
+    (template: string | undefined, handle: Handle) =>
+    async (c: Context): Promise<Response> => {
+      const started = performance.now();
+      const given = c.req.header('x-request-id');
+      const requestId = given && saneRequestId.test(given) ? given : crypto.randomUUID();
+      const method = c.req.method;
+      const path = c.req.path;
+      const quiet = routine.has(path);
+      // A caller's traceparent makes this request part of its trace; malformed ones are ignored.
+      const parent = c.req.header('traceparent')
+        ? contextFromHeaders((name) => c.req.header(name))
+        : ROOT_CONTEXT;
+      const traced = !quiet && tracingOn();
+      const span = !traced
+        ? trace.wrapSpanContext(trace.getSpanContext(parent) ?? INVALID_SPAN_CONTEXT)
+        : tracer.startSpan(
+            method,
+            {
+              kind: SpanKind.SERVER,
+              attributes: { 'http.request.method': method, 'url.path': path },
+            },
+            parent,
+          );
+      // Without a span or a caller's trace there is nothing to carry but the request id.
+      const carried = traced || parent !== ROOT_CONTEXT ? trace.setSpan(parent, span) : parent;
+      const route = templateOf(template ?? allowed(path)?.template ?? 'unmatched');
+      let res: Response;
+      try {
+        res = await context.with(
+          withRequestId(carried, requestId),
+          admit,
+          undefined,
+          c,
+          handle,
+          requestId,
         );
-    // Without a span or a caller's trace there is nothing to carry but the request id.
-    const carried = traced || parent !== ROOT_CONTEXT ? trace.setSpan(parent, span) : parent;
-    try {
-      await context.with(withRequestId(carried, requestId), () => admit(c, next));
-    } catch (err) {
-      c.res = failed(err, c); // A refusal before routing: answered, timed and logged as any other.
-    }
-    const status = c.res.status;
-    c.res.headers.set('x-request-id', requestId);
-    const route = templateOf(c.get('route'));
-    const seconds = (performance.now() - started) / 1000;
-    o.metrics.http.observe([method, route, String(status)], seconds);
-    if (traced) {
-      span.updateName(`${method} ${route}`);
-      span.setAttributes({ 'http.route': route, 'http.response.status_code': status });
-      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
-    }
-    const level = quiet ? 'debug' : 'info';
-    if (!o.log.enabled(level)) return;
-    const ids = span.spanContext();
-    o.log[level]('request', {
-      method,
-      route,
-      path: c.req.path,
-      status,
-      ms: Math.round(seconds * 10_000) / 10,
-      requestId,
-      ...(isSpanContextValid(ids) ? { traceId: ids.traceId } : {}),
-      // Without tracing the span is the caller's, passed through: its id is not this node's.
-      ...(span.isRecording() ? { spanId: ids.spanId } : {}),
-    });
-  });
+      } catch (err) {
+        res = failed(err, route, requestId);
+      }
+      const status = res.status;
+      res.headers.set('x-request-id', requestId);
+      const seconds = (performance.now() - started) / 1000;
+      o.metrics.http.observe([method, route, String(status)], seconds);
+      if (traced) {
+        span.updateName(`${method} ${route}`);
+        span.setAttributes({ 'http.route': route, 'http.response.status_code': status });
+        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+      }
+      const level = quiet ? 'debug' : 'info';
+      if (!o.log.enabled(level)) return res;
+      const ids = span.spanContext();
+      o.log[level]('request', {
+        method,
+        route,
+        path,
+        status,
+        ms: Math.round(seconds * 10_000) / 10,
+        requestId,
+        ...(isSpanContextValid(ids) ? { traceId: ids.traceId } : {}),
+        // Without tracing the span is the caller's, passed through: its id is not this node's.
+        ...(span.isRecording() ? { spanId: ids.spanId } : {}),
+      });
+      return res;
+    };
 
-  for (const def of routes) {
-    app.on(def.method.toUpperCase(), def.path, async (c) => {
-      c.set('route', def.path);
+  const routeHandler =
+    (def: AnyRoute): Handle =>
+    async (c, requestId) => {
       const ctx =
         def.auth === 'public'
-          ? publicContext(o, c.get('requestId'))
-          : await callContext(
-              c.req.header('authorization'),
-              def.auth,
-              api.tokens,
-              o,
-              c.get('requestId'),
-            );
+          ? publicContext(o, requestId)
+          : await callContext(c.req.header('authorization'), def.auth, api.tokens, o, requestId);
       const req: RouteRequest<unknown, unknown> = {
         hono: c,
         ctx,
@@ -185,36 +198,38 @@ export function createGateway(o: GatewayOptions) {
         },
       };
       return def.handle(req);
-    });
+    };
+
+  for (const [method, path, handler] of matchable(routes, (def) =>
+    envelope(def.path, routeHandler(def)),
+  )) {
+    app.on(method, path, handler);
   }
   const allowed = allowedMethods(routes);
 
-  app.notFound((c) => {
-    const methods = allowed(c.req.path);
-    if (!methods) return problemResponse(notFound());
-    c.set('route', methods.template);
-    if (c.req.method === 'OPTIONS')
-      return new Response(null, { status: 204, headers: { allow: methods.allow } });
-    return problemResponse(
-      new AppError(
-        'method_not_allowed',
-        `${c.req.method} is not served here; use ${methods.allow}.`,
-      ),
-      { allow: methods.allow },
-    );
-  });
+  app.notFound(
+    envelope(undefined, (c) => {
+      const methods = allowed(c.req.path);
+      if (!methods) return problemResponse(notFound());
+      if (c.req.method === 'OPTIONS')
+        return new Response(null, { status: 204, headers: { allow: methods.allow } });
+      return problemResponse(
+        new AppError(
+          'method_not_allowed',
+          `${c.req.method} is not served here; use ${methods.allow}.`,
+        ),
+        { allow: methods.allow },
+      );
+    }),
+  );
 
-  function failed(err: unknown, c: Context<Env>): Response {
-    // Refused before routing (413, 429): label the metric with the template, not `unmatched`.
-    if (c.get('route') === 'unmatched')
-      c.set('route', allowed(c.req.path)?.template ?? 'unmatched');
+  function failed(err: unknown, route: string, requestId: string | undefined): Response {
     const appError = toAppError(err);
-    if (appError.code === 'internal') {
-      o.log.error('request failed', { requestId: c.get('requestId'), route: c.get('route'), err });
-    }
+    if (appError.code === 'internal') o.log.error('request failed', { requestId, route, err });
     return problemResponse(appError);
   }
-  app.onError(failed);
+  // Only for a failure outside every envelope (Hono's own); envelopes answer their own errors.
+  app.onError((err, c) => failed(err, 'unmatched', c.req.header('x-request-id')));
 
   return { app, routes, api };
 }
@@ -246,27 +261,6 @@ async function callContext(
     throw new AppError('forbidden', 'This route needs an admin account.');
   }
   return ctx;
-}
-
-/** For a path no route serves with this method: the template that matches it and its methods. */
-function allowedMethods(routes: readonly AnyRoute[]) {
-  const byTemplate = new Map<string, { pattern: RegExp; methods: Set<string> }>();
-  for (const r of routes) {
-    const entry = byTemplate.get(r.path) ?? {
-      // Exact, as Hono matches: `/orders/` is another path (404), not `/orders` asked wrongly.
-      pattern: new RegExp(`^${r.path.replace(/:[A-Za-z]+/g, '[^/]+')}$`),
-      methods: new Set<string>(),
-    };
-    entry.methods.add(r.method.toUpperCase());
-    if (r.method === 'get') entry.methods.add('HEAD');
-    byTemplate.set(r.path, entry);
-  }
-  return (path: string) => {
-    for (const [template, { pattern, methods }] of byTemplate) {
-      if (pattern.test(path)) return { template, allow: [...methods].join(', ') };
-    }
-    return undefined;
-  };
 }
 
 function clientAddress(request: Request, env: unknown, trustProxy: boolean): string {

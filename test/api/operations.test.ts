@@ -74,6 +74,22 @@ describe('metrics', () => {
     ).toBeGreaterThanOrEqual(1);
   });
 
+  test('/users/me and /users/{id}, which match the same paths, are each counted as themselves', async () => {
+    const me = { method: 'GET', route: '/users/me', status: '200' };
+    const byId = { method: 'GET', route: '/users/{id}', status: '200' };
+    const before = await scrape();
+    const mine = await api.get('/users/me', { token: user.token });
+    expect(mine.status).toBe(200);
+    expect((await api.get(`/users/${mine.body.id}`, { token: user.token })).status).toBe(200);
+    const text = await scrape();
+    expect(series(text, 'bunshop_http_requests_total', me)).toBe(
+      series(before, 'bunshop_http_requests_total', me) + 1,
+    );
+    expect(series(text, 'bunshop_http_requests_total', byId)).toBe(
+      series(before, 'bunshop_http_requests_total', byId) + 1,
+    );
+  });
+
   test('405s and refused bodies are labelled with the template too', async () => {
     await api.request('PATCH', '/inventory/items/RAW-SKU-405');
     await api.post('/users', undefined, { raw: 'x'.repeat(64 * 1024 + 1) });
