@@ -2,29 +2,33 @@ import { AppError } from '../errors.ts';
 
 /** Deadlines fire at most this late; calls expiring within one slot share one timer. */
 const slotMs = 20;
-const slots = new Map<number, Set<() => void>>();
+type Reject = (err: AppError) => void;
+const slots = new Map<number, Set<Reject>>();
 
-/** Runs `expire` about `ms` from now unless the returned function cancels it first. */
-function watch(ms: number, expire: () => void): () => void {
+/** The set of callers to fail about `ms` from now, with its timer started if it is new. */
+function slotIn(ms: number): Set<Reject> {
   const at = Math.ceil((performance.now() + Math.max(0, ms)) / slotMs) * slotMs;
   let slot = slots.get(at);
   if (!slot) {
-    const due = new Set<() => void>();
+    const due = new Set<Reject>();
     slots.set(at, due);
     // Unref'd: an idle slot must not keep a finished process (a CLI command) alive.
     setTimeout(
       () => {
         slots.delete(at);
-        for (const fn of due) fn();
+        for (const reject of due) reject(expired());
       },
       Math.max(0, at - performance.now()),
     ).unref();
     slot = due;
   }
-  slot.add(expire);
-  const watched = slot;
-  return () => void watched.delete(expire);
+  return slot;
 }
+
+const expired = () =>
+  new AppError('deadline_exceeded', 'The request deadline passed before the action finished.', {
+    retryAfter: 1,
+  });
 
 /**
  * The caller stops waiting at its deadline, whatever the handler is stuck on (a database that
@@ -33,24 +37,15 @@ function watch(ms: number, expire: () => void): () => void {
  */
 export function withinDeadline<T>(work: Promise<T>, remainingMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const cancel = watch(remainingMs, () =>
-      reject(
-        new AppError(
-          'deadline_exceeded',
-          'The request deadline passed before the action finished.',
-          {
-            retryAfter: 1,
-          },
-        ),
-      ),
-    );
+    const slot = slotIn(remainingMs);
+    slot.add(reject);
     work.then(
       (value) => {
-        cancel();
+        slot.delete(reject);
         resolve(value);
       },
       (err) => {
-        cancel();
+        slot.delete(reject);
         reject(err);
       },
     );

@@ -70,11 +70,12 @@ export class Dispatcher {
       activeRequestId() === ctx.requestId
         ? undefined
         : withRequestId(context.active(), ctx.requestId);
+    // Tracing off, a direct call in its request's context: nothing to wrap it in.
+    if (!parent && !remote && !tracingOn()) return this.#run(module, action, input, ctx);
     const work = () =>
       remote && this.metrics
         ? this.#counted(module, action, input, ctx)
         : this.#run(module, action, input, ctx);
-    // Tracing off: no span, and no wrapper around a direct call.
     if (!tracingOn()) return parent ? context.with(parent, work) : work();
     return inSpan(
       `${module}/${action}`,

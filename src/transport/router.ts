@@ -9,22 +9,26 @@ import type { Call, CallMiddleware, Transport } from './types.ts';
  * the transport. The same middleware chain wraps both.
  */
 export class Router {
+  /** The middleware composed once, around the target: a call allocates one closure per layer. */
+  readonly #chain: (call: Call) => Promise<unknown>;
+
   constructor(
     private readonly dispatcher: Dispatcher,
     private readonly transport: Transport,
-    private readonly middleware: readonly CallMiddleware[] = [],
-  ) {}
-
-  call(call: Call): Promise<unknown> {
-    const target = () =>
+    middleware: readonly CallMiddleware[] = [],
+  ) {
+    const target = (call: Call): Promise<unknown> =>
       this.dispatcher.hosts(call.module)
         ? this.dispatcher.dispatch(call.module, call.action, call.input, call.ctx)
         : this.transport.send(call);
-    const run = (index: number): Promise<unknown> => {
-      const mw = this.middleware[index];
-      return mw ? mw(call, () => run(index + 1)) : target();
-    };
-    return run(0);
+    this.#chain = middleware.reduceRight<(call: Call) => Promise<unknown>>(
+      (next, mw) => (call) => mw(call, () => next(call)),
+      target,
+    );
+  }
+
+  call(call: Call): Promise<unknown> {
+    return this.#chain(call);
   }
 
   /** A typed client for a contract: `client(inventory).reserve(input, ctx)`. */
