@@ -176,29 +176,40 @@ export function createGateway(o: GatewayOptions) {
       return res;
     };
 
-  const routeHandler =
-    (def: AnyRoute): Handle =>
-    async (c, requestId) => {
+  /** The route's request as its handler sees it, once the caller and the body are known. */
+  const requestOf = (
+    def: AnyRoute,
+    c: Context,
+    ctx: CallContext,
+    body: unknown,
+  ): RouteRequest<unknown, unknown> => ({
+    hono: c,
+    ctx,
+    body: def.body ? parseOrThrow(def.body, body, 'request body') : undefined,
+    query: def.query ? parseOrThrow(def.query, c.req.query(), 'query string') : undefined,
+    param: (name) => c.req.param(name) ?? '',
+    header: (name) => c.req.header(name),
+    // Looked up only by the routes that use it (sign-in limits): it is not free.
+    get clientAddress() {
+      return clientAddress(c.req.raw, c.env, o.trustProxy);
+    },
+  });
+
+  const routeHandler = (def: AnyRoute): Handle => {
+    // A public route without a body has nothing to wait for before its handler: no extra step.
+    if (def.auth === 'public' && !def.body) {
+      return (c, requestId) =>
+        def.handle(requestOf(def, c, publicContext(o, requestId), undefined));
+    }
+    return async (c, requestId) => {
       const ctx =
         def.auth === 'public'
           ? publicContext(o, requestId)
           : await callContext(c.req.header('authorization'), def.auth, api.tokens, o, requestId);
-      const req: RouteRequest<unknown, unknown> = {
-        hono: c,
-        ctx,
-        body: def.body
-          ? parseOrThrow(def.body, await readJsonBody(c.req.raw, o.bodyLimitBytes), 'request body')
-          : undefined,
-        query: def.query ? parseOrThrow(def.query, c.req.query(), 'query string') : undefined,
-        param: (name) => c.req.param(name) ?? '',
-        header: (name) => c.req.header(name),
-        // Looked up only by the routes that use it (sign-in limits): it is not free.
-        get clientAddress() {
-          return clientAddress(c.req.raw, c.env, o.trustProxy);
-        },
-      };
-      return def.handle(req);
+      const body = def.body ? await readJsonBody(c.req.raw, o.bodyLimitBytes) : undefined;
+      return def.handle(requestOf(def, c, ctx, body));
     };
+  };
 
   for (const [method, path, handler] of matchable(routes, (def) =>
     envelope(def.path, routeHandler(def)),
