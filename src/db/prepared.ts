@@ -12,13 +12,12 @@ type Unsafe = Client['unsafe'];
  * parameter types, re-prepares after a schema change, and drizzle's texts are a finite set.
  */
 export function preparingAll<T extends Client>(client: T): T {
+  // Made once: the proxy is asked for `unsafe` on every query.
+  const unsafe = ((query, params, options) =>
+    client.unsafe(query, params, { ...options, prepare: true })) as Unsafe;
   return new Proxy(client, {
     get(target, key, receiver) {
-      if (key === 'unsafe') {
-        const unsafe: Unsafe = target.unsafe.bind(target);
-        return ((query, params, options) =>
-          unsafe(query, params, { ...options, prepare: true })) as Unsafe;
-      }
+      if (key === 'unsafe') return unsafe;
       if (key === 'begin' || key === 'savepoint') {
         const open = Reflect.get(target, key, receiver) as (...args: unknown[]) => unknown;
         return (...args: unknown[]) =>
