@@ -1,12 +1,4 @@
-import {
-  type Column,
-  fillPlaceholders,
-  is,
-  Param,
-  type Placeholder,
-  type SQL,
-  sql,
-} from 'drizzle-orm';
+import { Column, fillPlaceholders, is, Param, type Placeholder, SQL, sql } from 'drizzle-orm';
 import { PostgresJsSession } from 'drizzle-orm/postgres-js';
 import * as drizzleUtils from 'drizzle-orm/utils';
 import type { Queryable } from './types.ts';
@@ -83,17 +75,58 @@ function runner<R>(prepared: Runnable<R>, session: Session): Run<R> {
           prepare: true,
         }) as Promise<R>;
     }
+    const map =
+      flatRowMapper(fields, joinsNotNullableMap) ??
+      ((row: unknown[]) => mapResultRow(fields, row, joinsNotNullableMap));
     return async (s, values) => {
       const rows = await (s.client as { unsafe: Unsafe })
         .unsafe(queryString, fillPlaceholders(params, values), { prepare: true })
         .values();
-      return rows.map((row) => mapResultRow(fields, row, joinsNotNullableMap)) as R;
+      return rows.map(map) as R;
     };
   }
   return (s, values) => {
     if (prepared.client === s.client) return prepared.execute(values);
     const onCaller: Runnable<R> = Object.create(prepared, { client: { value: s.client } });
     return onCaller.execute(values);
+  };
+}
+
+interface Decoder {
+  mapFromDriverValue(value: unknown): unknown;
+}
+
+/**
+ * drizzle's row mapping for a select of top-level fields without joins, with each field's
+ * decoder looked up once instead of on every row (mapResultRow does both per value). Anything
+ * else (nested objects, joins' null rules) gets drizzle's mapper.
+ */
+function flatRowMapper(
+  fields: unknown[],
+  joins: Record<string, boolean> | undefined,
+): ((row: unknown[]) => Record<string, unknown>) | undefined {
+  if (joins) return undefined;
+  const names: string[] = [];
+  const decoders: Decoder[] = [];
+  for (const { path, field } of fields as { path: string[]; field: unknown }[]) {
+    const decoder = is(field, Column)
+      ? (field as Decoder)
+      : is(field, SQL)
+        ? (field as unknown as { decoder: Decoder }).decoder
+        : is(field, SQL.Aliased)
+          ? (field as unknown as { sql: { decoder: Decoder } }).sql.decoder
+          : undefined;
+    if (path.length !== 1 || !decoder) return undefined;
+    names.push(path[0]!);
+    decoders.push(decoder);
+  }
+  return (row) => {
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < names.length; i++) {
+      const raw = row[i];
+      out[names[i]!] = raw === null ? null : decoders[i]!.mapFromDriverValue(raw);
+    }
+    return out;
   };
 }
 
