@@ -76,8 +76,7 @@ function runner<R>(prepared: Runnable<R>, session: Session): Run<R> {
         }) as Promise<R>;
     }
     const map =
-      flatRowMapper(fields, joinsNotNullableMap) ??
-      ((row: unknown[]) => mapResultRow(fields, row, joinsNotNullableMap));
+      flatRowMapper(fields) ?? ((row: unknown[]) => mapResultRow(fields, row, joinsNotNullableMap));
     return async (s, values) => {
       const rows = await (s.client as { unsafe: Unsafe })
         .unsafe(queryString, fillPlaceholders(params, values), { prepare: true })
@@ -97,15 +96,13 @@ interface Decoder {
 }
 
 /**
- * drizzle's row mapping for a select of top-level fields without joins, with each field's
- * decoder looked up once instead of on every row (mapResultRow does both per value). Anything
- * else (nested objects, joins' null rules) gets drizzle's mapper.
+ * drizzle's row mapping for a select of top-level fields, with each field's decoder looked up
+ * once instead of for every value of every row. Nested fields (where joins' null rules apply,
+ * mapResultRow's `path.length === 2`) get drizzle's mapper.
  */
 function flatRowMapper(
   fields: unknown[],
-  joins: Record<string, boolean> | undefined,
 ): ((row: unknown[]) => Record<string, unknown>) | undefined {
-  if (joins) return undefined;
   const names: string[] = [];
   const decoders: Decoder[] = [];
   for (const { path, field } of fields as { path: string[]; field: unknown }[]) {
