@@ -85,9 +85,12 @@ export function idempotencyKey(value: string | undefined): string | undefined {
   });
 }
 
-export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+const jsonType = { 'content-type': 'application/json' };
+
+export function json(body: unknown, status = 200, headers?: Record<string, string>): Response {
   return new Response(JSON.stringify(body), {
     status,
-    headers: { 'content-type': 'application/json', ...headers },
+    // The Response copies its headers: one shared object serves every plain answer.
+    headers: headers ? { ...jsonType, ...headers } : jsonType,
   });
 }
