@@ -23,18 +23,16 @@ import { systemClock } from '../../src/clock.ts';
 import { parseConfig } from '../../src/config.ts';
 import type { CallContext } from '../../src/context.ts';
 import { action, defineContract, type ServiceOf } from '../../src/contract.ts';
-import { createLogger, type Logger } from '../../src/observability/log.ts';
-import { breakerLevels, createMetrics, type Metrics } from '../../src/observability/metrics.ts';
+import { createLogger } from '../../src/observability/log.ts';
+import { createMetrics } from '../../src/observability/metrics.ts';
 import { withRequestId } from '../../src/observability/scope.ts';
 import { startTracing } from '../../src/observability/tracing.ts';
-import { resilience } from '../../src/resilience/index.ts';
 import { Dispatcher } from '../../src/transport/dispatcher.ts';
-import { deadline, observeCalls } from '../../src/transport/middleware.ts';
 import { NatsTransport } from '../../src/transport/nats.ts';
 import { connectNats } from '../../src/transport/nats-connect.ts';
 import { hostModules } from '../../src/transport/nats-host.ts';
-import { LocalTransport, Router } from '../../src/transport/router.ts';
-import type { Transport } from '../../src/transport/types.ts';
+import { LocalTransport } from '../../src/transport/router.ts';
+import { routerFor } from '../support/router.ts';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
@@ -65,21 +63,6 @@ await startTracing({
   env: {},
 });
 const metrics = createMetrics();
-
-/** The router exactly as src/node.ts wires it. */
-function routerFor(dispatcher: Dispatcher, transport: Transport, metrics: Metrics, log: Logger) {
-  const guard = resilience({
-    isRemote: (module) => !dispatcher.hosts(module),
-    log,
-    clock: systemClock,
-    onBreakerChange: (module, state) => metrics.breakerState.set({ module }, breakerLevels[state]),
-  });
-  return new Router(dispatcher, transport, [
-    deadline,
-    observeCalls(metrics, dispatcher, transport.kind),
-    guard,
-  ]);
-}
 
 const requestId = crypto.randomUUID();
 const ctx: CallContext = {
