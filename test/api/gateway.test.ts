@@ -34,6 +34,7 @@ describe('error model', () => {
     ['GET', '/orders/'],
     ['GET', '/users/me/extra'],
     ['DELETE', '/inventory/items/a/b'],
+    ['GET', '/docs/scalarXjs'], // a template's dot is a dot, not any character
   ])('%s %s is a 404 problem document', async (method, path) => {
     const res = await api.request(method, path, undefined, { token: user.token });
     expectProblem(res, 404, 'not-found');
