@@ -240,7 +240,10 @@ export function createGateway(o: GatewayOptions) {
     return problemResponse(appError);
   }
   // Only for a failure outside every envelope (Hono's own); envelopes answer their own errors.
-  app.onError((err, c) => failed(err, 'unmatched', c.req.header('x-request-id')));
+  app.onError((err, c) => {
+    const given = c.req.header('x-request-id');
+    return failed(err, 'unmatched', given && saneRequestId.test(given) ? given : undefined);
+  });
 
   return { app, routes, api };
 }
