@@ -11,9 +11,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cpuTicks } from './support/processes.ts';
 import { tokens } from './support/seed.ts';
 import { targets } from './support/targets.ts';
-import { ensureWrk, type Workload, writeScripts, wrk } from './support/wrk.ts';
+import { ensureWrk, type Workload, workloadPaths, writeScripts, wrk } from './support/wrk.ts';
 
 const [name = '', workload = 'W1', seconds = '6'] = process.argv.slice(2);
 const target = targets.find((t) => t.name.includes(name));
@@ -22,24 +23,7 @@ if (!name || !target) {
   process.exit(2);
 }
 const w = workload as Workload;
-const paths: Record<Workload, string> = {
-  W0: '/health/live',
-  W1: '/inventory/items/SKU-0001',
-  W1a: '/users/me',
-  W2: '/orders',
-};
 const clockTicks = 100; // USER_HZ on Linux
-
-/** utime + stime of one process, in clock ticks; 0 once it is gone. */
-function ticks(pid: number | string): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return 0;
-  }
-}
 
 /** Ticks of every Postgres and nats-server process, summed by program. */
 function servers(): Map<string, number> {
@@ -49,7 +33,7 @@ function servers(): Map<string, number> {
     const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
     const program = comm.startsWith('postgres') ? 'postgres' : comm;
     if (program !== 'postgres' && program !== 'nats-server') continue;
-    byProgram.set(program, (byProgram.get(program) ?? 0) + ticks(pid));
+    byProgram.set(program, (byProgram.get(program) ?? 0) + cpuTicks(pid));
   }
   return byProgram;
 }
@@ -61,12 +45,18 @@ const running = await target.start(
 try {
   const scripts = writeScripts(join(tmpdir(), 'bunshop-bench-cpu'), await tokens());
   const load = (s: number) =>
-    wrk({ url: running.url, path: paths[w], script: scripts[w], connections: 32, seconds: s });
+    wrk({
+      url: running.url,
+      path: workloadPaths[w],
+      script: scripts[w],
+      connections: 32,
+      seconds: s,
+    });
   await load(3);
-  const before = running.procs.map((p) => ticks(p.pid));
+  const before = running.procs.map((p) => cpuTicks(p.pid));
   const serversBefore = servers();
   const result = await load(Number(seconds));
-  const after = running.procs.map((p) => ticks(p.pid));
+  const after = running.procs.map((p) => cpuTicks(p.pid));
   const serversAfter = servers();
   const perRequest = (t: number) => `${Math.round(((t / clockTicks) * 1e6) / result.requests)} µs`;
   console.log(`${target.name}, ${w}: ${Math.round(result.rps)} req/s, ${result.errors} errors`);

@@ -14,10 +14,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, spawnServer, stopAll, until200 } from './support/processes.ts';
+import { cpuTicks, freePort, spawnServer, stopAll, until200 } from './support/processes.ts';
 import { benchSecret, seedPostgres, tokens } from './support/seed.ts';
 import { root } from './support/targets.ts';
-import { ensureWrk, type Workload, writeScripts, wrk } from './support/wrk.ts';
+import { ensureWrk, type Workload, workloadPaths, writeScripts, wrk } from './support/wrk.ts';
 
 const [a, b, workload = 'W1', seconds = '4', rounds = '10'] = process.argv.slice(2);
 if (!a || !b) {
@@ -25,19 +25,6 @@ if (!a || !b) {
   process.exit(2);
 }
 const w = workload as Workload;
-const paths: Record<Workload, string> = {
-  W0: '/health/live',
-  W1: '/inventory/items/SKU-0001',
-  W1a: '/users/me',
-  W2: '/orders',
-};
-
-/** utime + stime of a process and its threads, in clock ticks (USER_HZ, 100 on Linux). */
-function ticks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
 
 function postgresPids(): number[] {
   return readdirSync('/proc')
@@ -82,16 +69,22 @@ try {
   const load = (secs: number) =>
     Promise.all(
       servers.map((s) =>
-        wrk({ url: s.url, path: paths[w], script: scripts[w], connections: 32, seconds: secs }),
+        wrk({
+          url: s.url,
+          path: workloadPaths[w],
+          script: scripts[w],
+          connections: 32,
+          seconds: secs,
+        }),
       ),
     );
   await load(3);
   const ratios: number[] = [];
   for (let r = 0; r < Number(rounds); r++) {
-    const before = servers.map((s) => ticks(s.proc.pid));
+    const before = servers.map((s) => cpuTicks(s.proc.pid));
     const results = await load(Number(seconds));
     const us = servers.map(
-      (s, i) => ((ticks(s.proc.pid) - before[i]!) * 1e4) / results[i]!.requests,
+      (s, i) => ((cpuTicks(s.proc.pid) - before[i]!) * 1e4) / results[i]!.requests,
     );
     ratios.push(us[1]! / us[0]!);
     console.log(

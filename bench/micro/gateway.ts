@@ -15,27 +15,14 @@ import { inventoryContract } from '../../modules/inventory/contract.ts';
 import { inventoryRoutes } from '../../modules/inventory/routes.ts';
 import { systemClock } from '../../src/clock.ts';
 import { createGateway } from '../../src/gateway/app.ts';
-import { createLogger } from '../../src/observability/log.ts';
-import { createMetrics } from '../../src/observability/metrics.ts';
-import { startTracing } from '../../src/observability/tracing.ts';
 import { Dispatcher } from '../../src/transport/dispatcher.ts';
 import { LocalTransport } from '../../src/transport/router.ts';
-import { routerFor } from '../support/router.ts';
+import { benchKernel, routerFor } from '../support/kernel.ts';
 
 const inFlight = 32;
 const batches = 1500;
 
-// As node.ts: context propagation on, no OTLP endpoint, so no span recorded.
-const log = createLogger('warn', { node: 'bench' });
-await startTracing({
-  serviceName: 'bench',
-  nodeId: 'bench',
-  version: '0',
-  modules: [],
-  log,
-  env: {},
-});
-const metrics = createMetrics();
+const { log, metrics } = await benchKernel();
 const dispatcher = new Dispatcher(log, metrics, systemClock);
 const row = { name: 'Item 1', priceCents: 100, available: 1000 };
 dispatcher.host(inventoryContract, {

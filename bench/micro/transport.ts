@@ -23,16 +23,13 @@ import { systemClock } from '../../src/clock.ts';
 import { parseConfig } from '../../src/config.ts';
 import type { CallContext } from '../../src/context.ts';
 import { action, defineContract, type ServiceOf } from '../../src/contract.ts';
-import { createLogger } from '../../src/observability/log.ts';
-import { createMetrics } from '../../src/observability/metrics.ts';
 import { withRequestId } from '../../src/observability/scope.ts';
-import { startTracing } from '../../src/observability/tracing.ts';
 import { Dispatcher } from '../../src/transport/dispatcher.ts';
 import { NatsTransport } from '../../src/transport/nats.ts';
 import { connectNats } from '../../src/transport/nats-connect.ts';
 import { hostModules } from '../../src/transport/nats-host.ts';
 import { LocalTransport } from '../../src/transport/router.ts';
-import { routerFor } from '../support/router.ts';
+import { benchKernel, routerFor } from '../support/kernel.ts';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
@@ -52,17 +49,7 @@ const benchContract = defineContract('bench', {
 });
 const service: ServiceOf<typeof benchContract> = { echo: async (input) => ({ n: input.n }) };
 
-// As node.ts: context propagation on (AsyncLocalStorage), no OTLP endpoint, so no span recorded.
-const log = createLogger('warn', { node: 'bench' });
-await startTracing({
-  serviceName: 'bench',
-  nodeId: 'bench',
-  version: '0',
-  modules: [],
-  log,
-  env: {},
-});
-const metrics = createMetrics();
+const { log, metrics } = await benchKernel();
 
 const requestId = crypto.randomUUID();
 const ctx: CallContext = {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Subprocess } from 'bun';
 
 /** A process the bench started, and how to tell it is ready. */
@@ -62,4 +63,15 @@ export async function stopAll(procs: readonly Subprocess[]): Promise<void> {
   }, 10_000);
   await Promise.all(procs.map((p) => p.exited));
   clearTimeout(timer);
+}
+
+/** utime + stime of a process and its threads, in clock ticks (USER_HZ, 100 on Linux); 0 once it is gone. */
+export function cpuTicks(pid: number | string): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
 }

@@ -22,6 +22,14 @@ export const workloads: Record<Workload, string> = {
   W2: 'POST /orders (one line, the whole saga)',
 };
 
+/** One fixed path per workload, for the tools that aim wrk at a single URL (cpu.ts, pair.ts). */
+export const workloadPaths: Record<Workload, string> = {
+  W0: '/health/live',
+  W1: '/inventory/items/SKU-0001',
+  W1a: '/users/me',
+  W2: '/orders',
+};
+
 const done = `
 done = function(summary, latency, requests)
   local e = summary.errors
