@@ -107,10 +107,10 @@ export function createGateway(o: GatewayOptions) {
    * What every request gets, matched or not: a request id, a span, the limits, the error model,
    * a metric and a log line. It wraps each handler instead of being Hono middleware, so a matched
    * request is one handler call: no compose, no `next()` promise, no context variables.
-   * `template` is the route's, or undefined to look it up from the path (404, 405, OPTIONS).
+   * `template` labels the metric, span and log line: the route's, or `unmatched`.
    */
   const envelope =
-    (template: string | undefined, handle: Handle) =>
+    (template: string, handle: Handle) =>
     async (c: Context): Promise<Response> => {
       const started = performance.now();
       const given = c.req.header('x-request-id');
@@ -135,7 +135,7 @@ export function createGateway(o: GatewayOptions) {
           );
       // Without a span or a caller's trace there is nothing to carry but the request id.
       const carried = traced || parent !== ROOT_CONTEXT ? trace.setSpan(parent, span) : parent;
-      const route = templateOf(template ?? allowed(path)?.template ?? 'unmatched');
+      const route = templateOf(template);
       let res: Response;
       try {
         res = await context.with(
@@ -218,9 +218,10 @@ export function createGateway(o: GatewayOptions) {
   }
   const allowed = allowedMethods(routes);
 
-  app.notFound(
-    envelope(undefined, (c) => {
-      const methods = allowed(c.req.path);
+  // 404, 405 and OPTIONS: the path is looked up once, for the answer and for its labels.
+  app.notFound((c) => {
+    const methods = allowed(c.req.path);
+    return envelope(methods?.template ?? 'unmatched', () => {
       if (!methods) return problemResponse(notFound());
       if (c.req.method === 'OPTIONS')
         return new Response(null, { status: 204, headers: { allow: methods.allow } });
@@ -231,8 +232,8 @@ export function createGateway(o: GatewayOptions) {
         ),
         { allow: methods.allow },
       );
-    }),
-  );
+    })(c);
+  });
 
   function failed(err: unknown, route: string, requestId: string | undefined): Response {
     const appError = toAppError(err);
