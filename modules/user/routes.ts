@@ -61,7 +61,7 @@ export function userRoutes(api: Api): void {
       let failed = false;
       try {
         const signedIn = await users.authenticate(body, ctx);
-        const accessToken = await api.tokens.issue({ userId: signedIn.id, role: signedIn.role });
+        const accessToken = api.tokens.issue({ userId: signedIn.id, role: signedIn.role });
         return json({ accessToken, tokenType: 'Bearer', expiresIn: api.tokens.ttlSeconds });
       } catch (err) {
         failed = (err as { code?: unknown }).code === 'unauthorized';

@@ -266,7 +266,7 @@ async function callContext(
   const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(authorization ?? '');
   if (!match?.[1])
     throw new AppError('unauthorized', 'The access token is missing, invalid or expired.');
-  const claims = await tokens.verify(match[1]);
+  const claims = tokens.verify(match[1]);
   // The account as it is now: a deleted user's token is refused, a demoted admin is a customer.
   const current = o.principal ? await o.principal(claims.userId, ctx) : { role: claims.role };
   if (!current)
