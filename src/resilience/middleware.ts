@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../observability/log.ts';
-import type { Call, CallMiddleware } from '../transport/types.ts';
+import type { Call, CallMiddleware, NextCall } from '../transport/types.ts';
 import { countsAsFailure, guardedAttempt, isRefusal } from './guard.ts';
 import {
   type BreakerOptions,
@@ -64,13 +64,13 @@ export function resilience(options: ResilienceOptions): ResilienceMiddleware {
     return p;
   };
 
-  const guarded = async (call: Call, next: () => Promise<unknown>): Promise<unknown> => {
+  const guarded = async (call: Call, next: NextCall): Promise<unknown> => {
     const { deadline } = call.ctx;
     if (clock.now() >= deadline)
       throw new AppError('deadline_exceeded', 'The request deadline passed.');
     const p = policiesFor(call.module);
     const attempt = () =>
-      guardedAttempt(call.module, deadline, next, p, breaker.halfOpenAfterMs, clock);
+      guardedAttempt(call.module, deadline, () => next(call), p, breaker.halfOpenAfterMs, clock);
     if (!call.idempotent || call.ctx.noRetry) return attempt();
     return withRetry(attempt, {
       options: retry,
@@ -89,7 +89,7 @@ export function resilience(options: ResilienceOptions): ResilienceMiddleware {
   };
 
   const middleware: CallMiddleware = function resilience(call, next) {
-    return options.isRemote(call.module) ? guarded(call, next) : next();
+    return options.isRemote(call.module) ? guarded(call, next) : next(call);
   };
   const states = () =>
     Object.fromEntries([...byModule].map(([m, p]) => [m, toBreakerState(p.breaker.state)]));

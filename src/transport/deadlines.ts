@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 
 /** Deadlines fire at most this late; calls expiring within one slot share one timer. */
@@ -5,9 +6,12 @@ const slotMs = 20;
 type Reject = (err: AppError) => void;
 const slots = new Map<number, Set<Reject>>();
 
-/** The set of callers to fail about `ms` from now, with its timer started if it is new. */
-function slotIn(ms: number): Set<Reject> {
-  const at = Math.ceil((performance.now() + Math.max(0, ms)) / slotMs) * slotMs;
+/**
+ * The set of callers to fail at `deadline`, with its timer started if it is new. Keyed by the
+ * deadline itself, so the calls of one request share a slot and only a new slot reads the clock.
+ */
+function slotAt(deadline: number, clock: Clock): Set<Reject> {
+  const at = Math.ceil(deadline / slotMs) * slotMs;
   let slot = slots.get(at);
   if (!slot) {
     const due = new Set<Reject>();
@@ -18,7 +22,7 @@ function slotIn(ms: number): Set<Reject> {
         slots.delete(at);
         for (const reject of due) reject(expired());
       },
-      Math.max(0, at - performance.now()),
+      Math.max(0, at - clock.now()),
     ).unref();
     slot = due;
   }
@@ -35,9 +39,9 @@ const expired = () =>
  * went away, a lock): the answer is `deadline_exceeded`, as over NATS; the work itself runs on.
  * A timer per call cost more than the rest of a direct call, hence the shared slots.
  */
-export function withinDeadline<T>(work: Promise<T>, remainingMs: number): Promise<T> {
+export function withinDeadline<T>(work: Promise<T>, deadline: number, clock: Clock): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const slot = slotIn(remainingMs);
+    const slot = slotAt(deadline, clock);
     slot.add(reject);
     work.then(
       (value) => {

@@ -1,17 +1,15 @@
-import { INVALID_SPAN_CONTEXT, type Span, trace } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import { assertNotExpired, type CallContext } from '../context.ts';
 import { toAppError } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { inSpan, SpanKind, tracingOn } from '../observability/tracing.ts';
 import type { Dispatcher } from './dispatcher.ts';
-import type { CallMiddleware } from './types.ts';
-
-const noSpan = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+import type { Call, CallMiddleware, NextCall } from './types.ts';
 
 /** Refuses calls whose deadline already passed, before any work is done for them. */
 export const deadline: CallMiddleware = (call, next) => {
   assertNotExpired(call.ctx);
-  return next();
+  return next(call);
 };
 
 /** The calling module, or `gateway` for a call made on behalf of an HTTP client. */
@@ -33,30 +31,34 @@ export function observeCalls(
   dispatcher: Dispatcher,
   remote: string,
 ): CallMiddleware {
-  return (call, next) => {
-    const transport = dispatcher.hosts(call.module) ? 'direct' : remote;
-    const caller = callerOf(call.ctx);
+  const record = (call: Call, started: number, code: string) =>
+    metrics.calls.observe(
+      [
+        callerOf(call.ctx),
+        call.module,
+        call.action,
+        dispatcher.hosts(call.module) ? 'direct' : remote,
+        code,
+      ],
+      (performance.now() - started) / 1000,
+    );
+  // One async frame per call, no closures: this wraps every module call.
+  const counted = async (call: Call, next: NextCall, span?: Span) => {
     const started = performance.now();
-    const done = (code: string) =>
-      metrics.calls.observe(
-        [caller, call.module, call.action, transport, code],
-        (performance.now() - started) / 1000,
-      );
-    const counted = (span: Span) =>
-      next().then(
-        (result) => {
-          done('ok');
-          return result;
-        },
-        (err) => {
-          const code = toAppError(err).code;
-          span.setAttribute('bunshop.code', code);
-          done(code);
-          throw err;
-        },
-      );
+    try {
+      const result = await next(call);
+      record(call, started, 'ok');
+      return result;
+    } catch (err) {
+      const code = toAppError(err).code;
+      span?.setAttribute('bunshop.code', code);
+      record(call, started, code);
+      throw err;
+    }
+  };
+  return (call, next) => {
     // Tracing off (no exporter): no span's name and attributes to build on this hot path.
-    if (!tracingOn()) return counted(noSpan);
+    if (!tracingOn()) return counted(call, next);
     return inSpan(
       `${call.module}/${call.action}`,
       {
@@ -65,11 +67,11 @@ export function observeCalls(
           'rpc.system': 'bunshop',
           'rpc.service': call.module,
           'rpc.method': call.action,
-          'bunshop.transport': transport,
-          'bunshop.caller': caller,
+          'bunshop.transport': dispatcher.hosts(call.module) ? 'direct' : remote,
+          'bunshop.caller': callerOf(call.ctx),
         },
       },
-      counted,
+      (span) => counted(call, next, span),
       isServerFault,
     );
   };

@@ -9,7 +9,7 @@ import type { Call, CallMiddleware, Transport } from './types.ts';
  * the transport. The same middleware chain wraps both.
  */
 export class Router {
-  /** The middleware composed once, around the target: a call allocates one closure per layer. */
+  /** The middleware composed once, around the target: a call allocates no closure for it. */
   readonly #chain: (call: Call) => Promise<unknown>;
 
   constructor(
@@ -22,7 +22,7 @@ export class Router {
         ? this.dispatcher.dispatch(call.module, call.action, call.input, call.ctx)
         : this.transport.send(call);
     this.#chain = middleware.reduceRight<(call: Call) => Promise<unknown>>(
-      (next, mw) => (call) => mw(call, () => next(call)),
+      (next, mw) => (call) => mw(call, next),
       target,
     );
   }

@@ -15,5 +15,8 @@ export interface Transport {
   send(call: Call): Promise<unknown>;
 }
 
+/** The rest of the chain; taking the call, it is built once, not as a closure per call. */
+export type NextCall = (call: Call) => Promise<unknown>;
+
 /** Wraps every call, direct or remote: deadline, metrics, tracing, logging. */
-export type CallMiddleware = (call: Call, next: () => Promise<unknown>) => Promise<unknown>;
+export type CallMiddleware = (call: Call, next: NextCall) => Promise<unknown>;
