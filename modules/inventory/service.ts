@@ -2,7 +2,7 @@ import { asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type * as v from 'valibot';
 import { requireAdmin, requireSystem } from '../../src/context.ts';
 import type { ServiceOf } from '../../src/contract.ts';
-import { statement } from '../../src/db/statement.ts';
+import { listStatement, statement } from '../../src/db/statement.ts';
 import { AppError, isAppError } from '../../src/errors.ts';
 import type { ModuleRuntime } from '../../src/module.ts';
 import type { inventoryContract, item } from './contract.ts';
@@ -19,6 +19,15 @@ const itemView = {
 
 export function createInventoryService(rt: ModuleRuntime): ServiceOf<typeof inventoryContract> {
   const now = () => new Date(rt.clock.now());
+  // An order's lines, up to 16 of them, price from a statement built once.
+  const pricesOf = listStatement<Record<string, never>, { sku: string; priceCents: number }[]>(
+    16,
+    (on, skus) =>
+      on
+        .select({ sku: items.sku, priceCents: items.priceCents })
+        .from(items)
+        .where(inArray(items.sku, skus as string[])),
+  );
   // The hottest read: its SQL is built once, not per request.
   const itemBySku = statement<{ sku: string }, v.InferOutput<typeof item>[]>((on) =>
     on
@@ -68,12 +77,7 @@ export function createInventoryService(rt: ModuleRuntime): ServiceOf<typeof inve
 
     async quote({ skus }, ctx) {
       requireSystem(ctx);
-      const rows = skus.length
-        ? await rt.db
-            .select({ sku: items.sku, priceCents: items.priceCents })
-            .from(items)
-            .where(inArray(items.sku, skus))
-        : [];
+      const rows = skus.length ? await pricesOf(rt.db, {}, skus) : [];
       const found = new Set(rows.map((r) => r.sku));
       return { prices: rows, unknown: skus.filter((s) => !found.has(s)) };
     },

@@ -170,3 +170,30 @@ export function placeholders<K extends string>(...names: K[]): Record<K, Placeho
     Placeholder<K>
   >;
 }
+
+/** A query builder of drizzle's: prepared once, or awaited as it is. */
+type Buildable<R> = { prepare(name: string): Prepared<R> } & PromiseLike<R>;
+
+/**
+ * A statement with an `in (...)` list: built once per list length up to `maxLength`, the list's
+ * items as placeholders; a longer list is built on the call, with its values inline.
+ */
+export function listStatement<V extends Values, R>(
+  maxLength: number,
+  build: (on: Queryable, list: readonly unknown[]) => Buildable<R>,
+): (on: Queryable, values: V, list: readonly unknown[]) => Promise<R> {
+  const byLength: ((on: Queryable, values: Values) => Promise<R>)[] = [];
+  return (on, values, list) => {
+    const n = list.length;
+    if (n > maxLength) return Promise.resolve(build(on, list));
+    let run = byLength[n];
+    if (!run) {
+      const items = Array.from({ length: n }, (_, i) => sql.placeholder(`item${i}`));
+      run = statement<Values, R>((q) => build(q, items));
+      byLength[n] = run;
+    }
+    const all: Values = { ...values };
+    for (let i = 0; i < n; i++) all[`item${i}`] = list[i];
+    return run(on, all);
+  };
+}

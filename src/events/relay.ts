@@ -1,6 +1,7 @@
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.ts';
+import { listStatement, placeholder, statement } from '../db/statement.ts';
 import type { Db } from '../db/types.ts';
 import type { Logger } from '../observability/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -25,6 +26,43 @@ export interface RelayOptions {
 }
 
 const claimMs = 30_000;
+type OutboxRow = OutboxTable['$inferSelect'];
+
+/** The relay's two statements on its table, built once (bench/README.md, W2). */
+function relayStatements(table: OutboxTable, batch: number) {
+  // Claimed in one statement: the subquery locks due rows other relays have not locked.
+  const claim = statement<{ now: Date; until: Date }, OutboxRow[]>((on) =>
+    on
+      .update(table)
+      .set({ nextAttemptAt: placeholder(table.nextAttemptAt, 'until') })
+      .where(
+        inArray(
+          table.id,
+          on
+            .select({ id: table.id })
+            .from(table)
+            .where(
+              and(
+                isNull(table.publishedAt),
+                isNull(table.deadAt),
+                lte(table.nextAttemptAt, placeholder(table.nextAttemptAt, 'now')),
+              ),
+            )
+            .orderBy(asc(table.createdAt))
+            .limit(batch)
+            .for('update', { skipLocked: true }),
+        ),
+      )
+      .returning(),
+  );
+  const markPublished = listStatement<{ at: Date }, unknown>(16, (on, ids) =>
+    on
+      .update(table)
+      .set({ publishedAt: placeholder(table.publishedAt, 'at') })
+      .where(inArray(table.id, ids as string[])),
+  );
+  return { claim, markPublished };
+}
 
 /**
  * Delivers committed outbox rows. Rows are claimed with FOR UPDATE SKIP LOCKED and a
@@ -38,9 +76,11 @@ export class OutboxRelay {
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = true;
+  readonly #sql: ReturnType<typeof relayStatements>;
 
   constructor(options: RelayOptions) {
     this.#o = { maxAttempts: 8, pollMs: 500, batch: 100, module: 'unknown', ...options };
+    this.#sql = relayStatements(this.#o.table, this.#o.batch);
   }
 
   /** Starts polling; the first pass waits `firstPassMs`, as a node just started serves first. */
@@ -90,36 +130,23 @@ export class OutboxRelay {
 
   /** One claim-deliver-mark pass; returns how many rows it claimed. */
   async #pass(): Promise<number> {
-    const { db, table, clock } = this.#o;
-    const now = new Date(clock.now());
-    // Claimed in one statement: the subquery locks due rows other relays have not locked.
-    const due = db
-      .select({ id: table.id })
-      .from(table)
-      .where(and(isNull(table.publishedAt), isNull(table.deadAt), lte(table.nextAttemptAt, now)))
-      .orderBy(asc(table.createdAt))
-      .limit(this.#o.batch)
-      .for('update', { skipLocked: true });
-    const rows = await db
-      .update(table)
-      .set({ nextAttemptAt: new Date(clock.now() + claimMs) })
-      .where(inArray(table.id, due))
-      .returning();
+    const { db, clock } = this.#o;
+    const now = clock.now();
+    const rows = await this.#sql.claim(db, {
+      now: new Date(now),
+      until: new Date(now + claimMs),
+    });
     if (rows.length === 0) return 0;
     rows.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
     const delivered = await Promise.all(rows.map((row) => this.#deliver(row)));
     const published = rows.filter((_, i) => delivered[i]);
     if (published.length > 0) {
       const publishedAt = clock.now();
-      await db
-        .update(table)
-        .set({ publishedAt: new Date(publishedAt) })
-        .where(
-          inArray(
-            table.id,
-            published.map((r) => r.id),
-          ),
-        );
+      await this.#sql.markPublished(
+        db,
+        { at: new Date(publishedAt) },
+        published.map((r) => r.id),
+      );
       for (const row of published) {
         this.#o.metrics?.outboxLag.observe(
           { module: this.#o.module },
@@ -134,7 +161,7 @@ export class OutboxRelay {
    * Delivers one row in a producer span, a child of the transaction that wrote the event.
    * True when the sink took it; a failure is recorded on the row for a later attempt.
    */
-  #deliver(row: OutboxTable['$inferSelect']): Promise<boolean> {
+  #deliver(row: OutboxRow): Promise<boolean> {
     return inSpan(
       `publish ${row.event}`,
       {
@@ -151,7 +178,7 @@ export class OutboxRelay {
     );
   }
 
-  async #attempt(row: OutboxTable['$inferSelect']): Promise<boolean> {
+  async #attempt(row: OutboxRow): Promise<boolean> {
     const { db, table, sink, clock, log, maxAttempts, metrics, module } = this.#o;
     // Consumers see the producer span as the parent of their handling.
     const envelope: EventEnvelope = {
