@@ -268,10 +268,16 @@ export class SagaEngine<S, R = void> {
     return next;
   }
 
-  /** Persists a transition, renewing the lease; undefined when this node lost the lease. */
+  /**
+   * Persists a transition; undefined when this node lost the lease. The lease is renewed once a
+   * third of it has passed (as `#checkLease` wants), not on every write: an unchanged `lease_until`
+   * keeps the update off the open-sagas index, so Postgres can make it a HOT update.
+   */
   async #write(row: SagaRow, patch: Partial<SagaRow>): Promise<SagaRow | undefined> {
     const { db, owner, clock, leaseMs } = this.#o;
     const now = clock.now();
+    const held = row.leaseUntil?.getTime() ?? 0;
+    const leaseUntil = now < held - (leaseMs * 2) / 3 ? row.leaseUntil! : new Date(now + leaseMs);
     // Every column a transition may change, written whole: only the lease holder writes.
     const next = { ...row, ...patch };
     const [written] = await this.#sql.write(db, {
@@ -284,7 +290,7 @@ export class SagaEngine<S, R = void> {
       reason: next.reason,
       undoFrom: next.undoFrom,
       attempts: next.attempts,
-      leaseUntil: new Date(now + leaseMs),
+      leaseUntil,
     });
     if (!written) this.#o.log.warn('saga lease lost; another node resumes it', { id: row.id });
     return written;
