@@ -1,7 +1,7 @@
-import { and, eq, gte, sql } from 'drizzle-orm';
-import { placeholders, statement } from '../../src/db/statement.ts';
+import { and, eq, gte, type SQL, sql } from 'drizzle-orm';
+import { placeholder, sqlStatement, statement } from '../../src/db/statement.ts';
 import type { Tx } from '../../src/db/types.ts';
-import { accounts, type EntryKind, ledger } from './schema.ts';
+import { accounts, type EntryKind, ledger, orderPayments } from './schema.ts';
 
 // Built once (src/db/statement.ts): a charge posts on every order.
 const move = (covered: boolean) =>
@@ -22,22 +22,66 @@ const move = (covered: boolean) =>
   );
 const debit = move(true);
 const credit = move(false);
-const addEntry = statement<typeof ledger.$inferInsert, unknown>((on) =>
-  on
-    .insert(ledger)
-    .values(
-      placeholders(
-        'id',
-        'userId',
-        'kind',
-        'amountCents',
-        'balanceAfterCents',
-        'orderId',
-        'idempotencyKey',
-        'createdAt',
-      ),
-    ),
-);
+/**
+ * A ledger entry's id, a UUIDv7 (RFC 9562; the 12 bits after the version hold the fraction of
+ * the millisecond), made by Postgres from `at`, the entry's time. Entries take id and time when
+ * they are written, after their account row is locked: per account, "newest first" by id agrees
+ * with `created_at` and with commit order, on one clock whichever node posts.
+ */
+const uuidV7 = (at: SQL) => {
+  const ms = sql`(extract(epoch from ${at}) * 1000)`;
+  return sql`encode(overlay(overlay(uuid_send(gen_random_uuid())
+      placing substring(int8send(floor(${ms})::bigint) from 3) from 1 for 6)
+      placing int2send((28672 + floor((${ms} - floor(${ms})) * 4096))::smallint) from 7 for 2),
+    'hex')::uuid`;
+};
+const at = sql`c.at`;
+/** From `(select clock_timestamp() as at) c`, evaluated for each entry as it is written. */
+const stamp = sql`(select clock_timestamp() as at) c`;
+const param = (name: string, type: string) => sql`${sql.placeholder(name)}::${sql.raw(type)}`;
+
+const addEntry = sqlStatement<
+  {
+    userId: string;
+    kind: EntryKind;
+    amountCents: number;
+    balanceAfterCents: number;
+    orderId: string | null;
+    idempotencyKey: string | null;
+  },
+  never
+>(sql`insert into ${ledger}
+    (id, user_id, kind, amount_cents, balance_after_cents, order_id, idempotency_key, created_at)
+  select ${uuidV7(at)}, ${param('userId', 'uuid')}, ${param('kind', 'text')},
+    ${param('amountCents', 'bigint')}, ${param('balanceAfterCents', 'bigint')},
+    ${param('orderId', 'uuid')}, ${param('idempotencyKey', 'text')}, ${at}
+  from ${stamp}`);
+
+const amount = param('amountCents', 'bigint');
+/**
+ * A charge in one statement, so one round trip and no transaction to open: the conditional
+ * debit, its ledger entry, and the order's claim with the outcome ('charged', or 'rejected' when
+ * the balance does not cover it). When the order was claimed already (a retry, or a refund that
+ * came first), the claim's unique violation undoes the whole statement, debit included.
+ */
+export const chargeOnce = sqlStatement<
+  { orderId: string; userId: string; amountCents: number; now: Date },
+  { status: 'charged' | 'rejected' }
+>(sql`with debit as (
+    update ${accounts} set balance_cents = balance_cents - ${amount}
+    where user_id = ${param('userId', 'uuid')} and balance_cents >= ${amount} and ${amount} > 0
+    returning balance_cents),
+  entry as (
+    insert into ${ledger}
+      (id, user_id, kind, amount_cents, balance_after_cents, order_id, idempotency_key, created_at)
+    select ${uuidV7(at)}, ${param('userId', 'uuid')}, 'charge', -${amount}, d.balance_cents,
+      ${param('orderId', 'uuid')}, null, ${at}
+    from debit d, lateral ${stamp})
+  insert into ${orderPayments} (order_id, user_id, amount_cents, status, created_at, updated_at)
+  values (${param('orderId', 'uuid')}, ${param('userId', 'uuid')}, ${amount},
+    case when ${amount} = 0 or exists (select 1 from debit) then 'charged' else 'rejected' end,
+    ${placeholder(orderPayments.createdAt, 'now')}, ${placeholder(orderPayments.updatedAt, 'now')})
+  returning status`);
 
 export async function ensureAccount(tx: Tx, userId: string, now: Date): Promise<void> {
   await tx
@@ -50,8 +94,6 @@ export async function ensureAccount(tx: Tx, userId: string, now: Date): Promise<
  * Moves money and writes the ledger entry in one transaction, so the balance is always
  * the sum of the entries. A debit is a conditional update: it never overdraws.
  * Returns the new balance, or undefined when the balance is too small.
- * The entry's id and time are taken after the account row is locked, so that per account
- * "newest first" by id agrees with `createdAt` and with commit order.
  */
 export async function post(
   tx: Tx,
@@ -72,16 +114,13 @@ export async function post(
     amountCents: entry.amountCents,
   });
   if (!updated) return undefined;
-  const createdAt = now();
   await addEntry(tx, {
-    id: Bun.randomUUIDv7('hex', createdAt),
     userId: entry.userId,
     kind: entry.kind,
     amountCents: entry.amountCents,
     balanceAfterCents: updated.balance,
     orderId: entry.orderId ?? null,
     idempotencyKey: entry.idempotencyKey ?? null,
-    createdAt,
   });
   return updated.balance;
 }

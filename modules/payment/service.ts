@@ -2,29 +2,16 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import { requireSystem, requireUser } from '../../src/context.ts';
 import type { ServiceOf } from '../../src/contract.ts';
 import { isUniqueViolation } from '../../src/db/errors.ts';
-import { placeholders, statement } from '../../src/db/statement.ts';
 import { AppError } from '../../src/errors.ts';
 import type { ModuleRuntime } from '../../src/module.ts';
 import type { paymentContract } from './contract.ts';
-import { post } from './ledger.ts';
-import { accounts, ledger, orderPayments } from './schema.ts';
+import { chargeOnce, post } from './ledger.ts';
+import { accounts, ledger, orderPayments, type PaymentStatus } from './schema.ts';
 
 const insufficient = () =>
   new AppError('unprocessable', 'The balance does not cover this order.', {
     reason: 'insufficient_funds',
   });
-
-/** Thrown to roll back a charge whose order a retry or a refund claimed first. */
-const alreadyClaimed = new Error('order payment already claimed');
-
-/** A charge's claim on its order, with its outcome; nothing when the order was claimed before. */
-const claimCharge = statement<typeof orderPayments.$inferInsert, { orderId: string }[]>((on) =>
-  on
-    .insert(orderPayments)
-    .values(placeholders('orderId', 'userId', 'amountCents', 'status', 'createdAt', 'updatedAt'))
-    .onConflictDoNothing()
-    .returning({ orderId: orderPayments.orderId }),
-);
 
 export function createPaymentService(rt: ModuleRuntime): ServiceOf<typeof paymentContract> {
   const now = () => new Date(rt.clock.now());
@@ -96,36 +83,19 @@ export function createPaymentService(rt: ModuleRuntime): ServiceOf<typeof paymen
 
     async charge({ orderId, userId, amountCents }, ctx) {
       requireSystem(ctx);
-      const status = await rt.db
-        .transaction(async (tx) => {
-          // Money first, then the order's claim with its final status: one write fewer than
-          // claiming first. When the order was claimed already, throwing undoes the posting.
-          // A free order moves no money, so it writes no ledger entry (charges are negative).
-          const balance =
-            amountCents === 0
-              ? 0
-              : await post(tx, { userId, kind: 'charge', amountCents: -amountCents, orderId }, now);
-          const outcome = balance === undefined ? 'rejected' : 'charged';
-          const [claimed] = await claimCharge(tx, {
-            orderId,
-            userId,
-            amountCents,
-            status: outcome,
-            createdAt: now(),
-            updatedAt: now(),
-          });
-          if (!claimed) throw alreadyClaimed;
-          return outcome;
-        })
-        .catch(async (err) => {
-          // The ledger's one-charge-per-order index catches a retry of a committed charge first.
-          if (err !== alreadyClaimed && !isUniqueViolation(err)) throw err;
-          const [existing] = await rt.db
-            .select({ status: orderPayments.status })
-            .from(orderPayments)
-            .where(eq(orderPayments.orderId, orderId));
-          return existing!.status;
-        });
+      let status: PaymentStatus;
+      try {
+        const [claimed] = await chargeOnce(rt.db, { orderId, userId, amountCents, now: now() });
+        status = claimed!.status;
+      } catch (err) {
+        // Claimed before, by a retry of this charge or by a refund: answer with what it was.
+        if (!isUniqueViolation(err)) throw err;
+        const [existing] = await rt.db
+          .select({ status: orderPayments.status })
+          .from(orderPayments)
+          .where(eq(orderPayments.orderId, orderId));
+        status = existing!.status;
+      }
       if (status === 'charged') return { status };
       if (status === 'rejected') throw insufficient();
       throw new AppError('conflict', 'This order was already refunded or cancelled.');
