@@ -3,7 +3,7 @@ import { placeholder, sqlStatement, statement } from '../../src/db/statement.ts'
 import type { Tx } from '../../src/db/types.ts';
 import { accounts, type EntryKind, ledger, orderPayments } from './schema.ts';
 
-// Built once (src/db/statement.ts): a charge posts on every order.
+// Built once (src/db/statement.ts): every deposit and refund posts through one of these.
 const move = (covered: boolean) =>
   statement<{ userId: string; amountCents: number }, { balance: number }[]>((on) =>
     on

@@ -52,6 +52,11 @@ function expectWellFormed(entries: Entry[]) {
     expect(Number.isSafeInteger(e.amountCents)).toBe(true);
     expect(e.kind === 'charge' ? e.amountCents < 0 : e.amountCents > 0).toBe(true);
     expect(new Date(e.createdAt).toISOString()).toBe(e.createdAt);
+    // A UUIDv7 whose first 48 bits are the entry's time in milliseconds (RFC 9562).
+    expect(e.id[14]).toBe('7');
+    expect(Number.parseInt(e.id.replaceAll('-', '').slice(0, 12), 16)).toBe(
+      Date.parse(e.createdAt),
+    );
   }
   const times = entries.map((e) => Date.parse(e.createdAt));
   for (let i = 1; i < times.length; i++) expect(times[i]!).toBeLessThanOrEqual(times[i - 1]!);
