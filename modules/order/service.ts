@@ -1,8 +1,8 @@
-import { and, count, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import { asModule, type CallContext, isAdmin, requireUser } from '../../src/context.ts';
 import type { ServiceOf } from '../../src/contract.ts';
 import { isUniqueViolation } from '../../src/db/errors.ts';
-import { placeholders, statement } from '../../src/db/statement.ts';
+import { placeholder, sqlStatement, statement, typed } from '../../src/db/statement.ts';
 import type { Tx } from '../../src/db/types.ts';
 import { AppError } from '../../src/errors.ts';
 import { Outbox } from '../../src/events/outbox.ts';
@@ -55,29 +55,19 @@ export function createOrderService(
       .limit(1),
   );
   const load = async (id: string) => (await byId(rt.db, { id }))[0];
-  const pendingOf = statement<{ userId: string }, { n: number }[]>((on) =>
-    on
-      .select({ n: count() })
-      .from(orders)
-      .where(and(eq(orders.userId, sql.placeholder('userId')), eq(orders.status, 'PENDING'))),
-  );
-  const insertOrder = statement<typeof orders.$inferInsert, unknown>((on) =>
-    on
-      .insert(orders)
-      .values(
-        placeholders(
-          'id',
-          'userId',
-          'status',
-          'reason',
-          'items',
-          'totalCents',
-          'idempotencyKey',
-          'requestHash',
-          'createdAt',
-          'updatedAt',
-        ),
-      ),
+  // The cap on pending orders and the insert in one statement, under the caller's lock: the
+  // count's snapshot is taken after the lock is held, so it sees every committed order.
+  const insertUnderCap = sqlStatement<typeof orders.$inferInsert & { max: number }, { id: string }>(
+    sql`insert into ${orders} (id, user_id, status, reason, items, total_cents, idempotency_key,
+        request_hash, created_at, updated_at)
+      select ${typed('id', 'uuid')}, ${typed('userId', 'uuid')}, ${typed('status', 'text')},
+        ${typed('reason', 'text')}, ${placeholder(orders.items, 'items')}::jsonb,
+        ${typed('totalCents', 'bigint')}, ${typed('idempotencyKey', 'text')},
+        ${typed('requestHash', 'text')}, ${placeholder(orders.createdAt, 'createdAt')}::timestamptz,
+        ${placeholder(orders.updatedAt, 'updatedAt')}::timestamptz
+      where (select count(*) from ${orders}
+        where user_id = ${typed('userId', 'uuid')} and status = 'PENDING') < ${typed('max', 'integer')}
+      returning id`,
   );
 
   /** The first request's order for this key, or an error saying why it cannot be replayed. */
@@ -111,8 +101,8 @@ export function createOrderService(
     state: PlaceOrderState | undefined,
   ) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`order.pending.${row.userId}`}))`);
-    const [pending] = await pendingOf(tx, { userId: row.userId });
-    if ((pending?.n ?? 0) >= rt.settings.maxPendingOrders) {
+    const [inserted] = await insertUnderCap(tx, { ...row, max: rt.settings.maxPendingOrders });
+    if (!inserted) {
       throw new AppError(
         'rate_limited',
         'Too many orders are still pending; wait for them to finish.',
@@ -121,7 +111,6 @@ export function createOrderService(
         },
       );
     }
-    await insertOrder(tx, row);
     if (state) return saga.begin(tx, row.id!, state, rt.settings.sagaTimeoutMs);
     await events.publish(tx, orderContract.events.rejected, {
       orderId: row.id!,

@@ -1,5 +1,5 @@
 import { and, eq, gte, type SQL, sql } from 'drizzle-orm';
-import { placeholder, sqlStatement, statement } from '../../src/db/statement.ts';
+import { typed as param, placeholder, sqlStatement, statement } from '../../src/db/statement.ts';
 import type { Tx } from '../../src/db/types.ts';
 import { accounts, type EntryKind, ledger, orderPayments } from './schema.ts';
 
@@ -38,7 +38,6 @@ const uuidV7 = (at: SQL) => {
 const at = sql`c.at`;
 /** From `(select clock_timestamp() as at) c`, evaluated for each entry as it is written. */
 const stamp = sql`(select clock_timestamp() as at) c`;
-const param = (name: string, type: string) => sql`${sql.placeholder(name)}::${sql.raw(type)}`;
 
 const addEntry = sqlStatement<
   {

@@ -163,6 +163,10 @@ export function sqlStatement<V extends Values, R>(
 export const placeholder = (column: Column, name: string): SQL =>
   sql`${new Param(sql.placeholder(name), column)}`;
 
+/** A placeholder cast to a Postgres type, for statements written in SQL (`sqlStatement`). */
+export const typed = (name: string, type: string): SQL =>
+  sql`${sql.placeholder(name)}::${sql.raw(type)}`;
+
 /** `{ name: sql.placeholder(name) }` for each name: the values of an insert built once. */
 export function placeholders<K extends string>(...names: K[]): Record<K, Placeholder<K>> {
   return Object.fromEntries(names.map((name) => [name, sql.placeholder(name)])) as Record<
