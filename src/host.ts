@@ -66,6 +66,7 @@ export function hostModules(o: {
         if (wrote) relay?.nudge();
         return result;
       },
+      eventsWritten: () => relay?.nudge(),
       settings: {
         requestTimeoutMs: config.requestTimeoutMs,
         adminEmail: config.adminEmail,

@@ -18,6 +18,8 @@ export interface ModuleRuntime {
   client<C extends Contract>(contract: C): ClientOf<C>;
   /** Runs a transaction, then wakes the outbox relay so its events go out at once. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Wakes the outbox relay after a single statement, outside `transaction`, committed events. */
+  eventsWritten(): void;
   settings: ModuleSettings;
 }
 

@@ -138,9 +138,12 @@ interface Builds {
 /**
  * A statement written in SQL, for what drizzle's builders cannot say in one statement (a
  * data-modifying CTE). Rows come back as Postgres names them: alias columns with `as "camelCase"`.
+ * drizzle's drivers hand over timestamps, JSON and bigints as text: name the columns in `decode`
+ * (by alias) to have each value read as that column reads it.
  */
 export function sqlStatement<V extends Values, R>(
   query: SQL,
+  decode?: Record<string, Column>,
 ): (on: Queryable, values: V) => Promise<R[]> {
   const run = statement<V, R[] | { rows: R[] }>((on) => ({
     prepare(name) {
@@ -148,10 +151,18 @@ export function sqlStatement<V extends Values, R>(
       return session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false);
     },
   }));
+  const decoders = Object.entries(decode ?? {});
   // postgres.js answers with the rows, PGlite with a result that holds them.
   return async (on, values) => {
     const result = await run(on, values);
-    return Array.isArray(result) ? result : result.rows;
+    const rows = Array.isArray(result) ? result : result.rows;
+    for (const row of rows as Record<string, unknown>[]) {
+      for (const [key, column] of decoders) {
+        const raw = row[key];
+        if (raw !== null && raw !== undefined) row[key] = column.mapFromDriverValue(raw);
+      }
+    }
+    return rows;
   };
 }
 
@@ -175,12 +186,12 @@ export function placeholders<K extends string>(...names: K[]): Record<K, Placeho
   >;
 }
 
-/** A query builder of drizzle's: prepared once, or awaited as it is. */
-type Buildable<R> = { prepare(name: string): Prepared<R> } & PromiseLike<R>;
+/** A query builder of drizzle's. */
+type Buildable<R> = { prepare(name: string): Prepared<R> };
 
 /**
  * A statement with an `in (...)` list: built once per list length up to `maxLength`, the list's
- * items as placeholders; a longer list is built on the call, with its values inline.
+ * items as placeholders; a longer list is built on the call, with its items inline.
  */
 export function listStatement<V extends Values, R>(
   maxLength: number,
@@ -189,7 +200,8 @@ export function listStatement<V extends Values, R>(
   const byLength: ((on: Queryable, values: Values) => Promise<R>)[] = [];
   return (on, values, list) => {
     const n = list.length;
-    if (n > maxLength) return Promise.resolve(build(on, list));
+    // drizzle's postgres.js and PGlite sessions ignore the name: the text is the statement's key.
+    if (n > maxLength) return build(on, list).prepare('bunshop_list').execute(values);
     let run = byLength[n];
     if (!run) {
       const items = Array.from({ length: n }, (_, i) => sql.placeholder(`item${i}`));

@@ -8,6 +8,15 @@ import type { OutboxTable } from './tables.ts';
 /** Transactions that wrote an event: only those need to wake the relay when they commit. */
 export const wroteEvents = new WeakSet<object>();
 
+export type OutboxRowValues = {
+  eventId: string;
+  event: string;
+  /** JSON text. */
+  payload: string;
+  /** JSON text. */
+  headers: string;
+};
+
 /** Writes events into a module's outbox, inside the transaction that changes its state. */
 export class Outbox {
   readonly #insert;
@@ -17,6 +26,21 @@ export class Outbox {
       { id: string; event: string; payload: unknown; headers: Record<string, string> },
       unknown
     >((on) => on.insert(table).values(placeholders('id', 'event', 'payload', 'headers')));
+  }
+
+  /**
+   * An event as the values of an outbox row, for a statement written in SQL that inserts it
+   * itself (`eventId`::uuid, `event`::text, `payload`::jsonb, `headers`::jsonb). Whoever runs that
+   * statement outside `ModuleRuntime.transaction` wakes the relay (`eventsWritten`).
+   */
+  row<E extends EventDef>(def: E, payload: EventPayload<E>): OutboxRowValues {
+    const checked = v.parse(def.payload, payload);
+    return {
+      eventId: Bun.randomUUIDv7(),
+      event: def.name,
+      payload: JSON.stringify(checked),
+      headers: JSON.stringify(traceHeaders()),
+    };
   }
 
   async publish<E extends EventDef>(tx: Tx, def: E, payload: EventPayload<E>): Promise<string> {

@@ -24,8 +24,6 @@ export interface SagaEngineOptions<S, R = void> {
   metrics?: Metrics;
   /** This node's identity, written as the lease owner. */
   owner: string;
-  /** Runs the finishing transaction; lets the module wake its outbox relay after commit. */
-  transaction?: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
   leaseMs?: number;
   stepTimeoutMs?: number;
   recoverEveryMs?: number;
@@ -55,7 +53,6 @@ export class SagaEngine<S, R = void> {
       leaseMs: 30_000,
       stepTimeoutMs: 5_000,
       recoverEveryMs: 5_000,
-      transaction: (fn) => options.db.transaction(fn),
       ...options,
     };
     this.#sql = sagaStatements(options.table);
@@ -196,7 +193,7 @@ export class SagaEngine<S, R = void> {
               : await this.#retryLater(current, step.name, err);
           continue;
         }
-        // The last step's outcome is written by the finishing transaction, outside the step's
+        // The last step's outcome is written by the finishing statement, outside the step's
         // error handling: a failed finish is not a failed step (recovery finishes it later).
         crashPoint(step.name);
         return this.#finish(
@@ -311,24 +308,20 @@ export class SagaEngine<S, R = void> {
 
   /** Marks the saga done (with the step and state `row` carries) and commits its outcome. */
   async #finish(row: SagaRow, reason: string | undefined): Promise<R | undefined> {
-    const { owner, clock, definition: def } = this.#o;
+    const { db, owner, clock, definition: def } = this.#o;
     const now = new Date(clock.now());
-    const done = await this.#o.transaction(async (tx) => {
-      const [marked] = await this.#sql.finish(tx, {
-        id: row.id,
-        owner,
-        now,
-        step: row.step,
-        state: row.state,
-      });
-      if (!marked) return { marked: false as const };
-      const outcome =
-        reason === undefined
-          ? await def.complete(tx, row.id, row.state as S)
-          : await def.fail(tx, row.id, row.state as S, reason);
-      return { marked: true as const, outcome };
-    });
-    if (!done.marked) return undefined;
+    const done = {
+      sagaId: row.id,
+      sagaOwner: owner,
+      sagaNow: now,
+      sagaStep: row.step,
+      sagaState: row.state,
+    };
+    const finished =
+      reason === undefined
+        ? await def.complete(db, done, row.state as S)
+        : await def.fail(db, done, row.state as S, reason);
+    if (!finished) return undefined;
     const outcome =
       reason === undefined ? 'confirmed' : (row.undoFrom ?? 0) > 0 ? 'compensated' : 'rejected';
     this.#o.metrics?.sagaOutcomes.inc({ saga: def.name, outcome, reason: reason ?? '' });
@@ -337,6 +330,6 @@ export class SagaEngine<S, R = void> {
       (now.getTime() - row.createdAt.getTime()) / 1000,
     );
     crashPoint(reason === undefined ? 'complete' : 'fail');
-    return done.outcome;
+    return finished.outcome;
   }
 }

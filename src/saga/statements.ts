@@ -1,5 +1,5 @@
-import { and, eq, gt, isNull, lt, ne, or, sql } from 'drizzle-orm';
-import { placeholder, statement } from '../db/statement.ts';
+import { and, eq, gt, isNull, lt, ne, or, type SQL, sql } from 'drizzle-orm';
+import { placeholder, statement, typed } from '../db/statement.ts';
 import type { SagaPhase, SagaRow, SagaTable } from './table.ts';
 
 /** The saga table's hot statements, built once per engine (bench/README.md, W2). */
@@ -85,23 +85,21 @@ export function sagaStatements(table: SagaTable) {
         )
         .returning(),
     ),
-    finish: statement<
-      { id: string; owner: string; now: Date; step: number; state: unknown },
-      { id: string }[]
-    >((on) =>
-      on
-        .update(table)
-        .set({
-          phase: 'done',
-          step: placeholder(table.step, 'step'),
-          state: placeholder(table.state, 'state'),
-          attempts: 0,
-          updatedAt: at('now'),
-          leaseOwner: null,
-          leaseUntil: null,
-        })
-        .where(held)
-        .returning({ id: table.id }),
-    ),
   };
+}
+
+/**
+ * The saga's own half of finishing, for a definition's one statement to include as
+ * `with done as (...)` (`SagaDefinition.complete`): marks the saga done with its last step and
+ * state while this node holds the lease, returning its id; nothing when another node has it.
+ * Its placeholders are those of `DoneValues`.
+ */
+export function doneCte(table: SagaTable): SQL {
+  const now = sql`${placeholder(table.updatedAt, 'sagaNow')}::timestamptz`;
+  return sql`update ${table} set phase = 'done', step = ${typed('sagaStep', 'integer')},
+      state = ${placeholder(table.state, 'sagaState')}::jsonb, attempts = 0, updated_at = ${now},
+      lease_owner = null, lease_until = null
+    where id = ${typed('sagaId', 'uuid')} and lease_owner = ${typed('sagaOwner', 'text')}
+      and lease_until > ${now}
+    returning id`;
 }

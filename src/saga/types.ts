@@ -1,5 +1,5 @@
 import type { CallContext } from '../context.ts';
-import type { Tx } from '../db/types.ts';
+import type { Db } from '../db/types.ts';
 
 export interface SagaStep<S> {
   name: string;
@@ -28,9 +28,22 @@ export interface SagaDefinition<S, R = void> {
   /** Reason recorded when transient failures outlast the saga deadline. */
   timeoutReason: string;
   /**
-   * Commits the outcome in the same transaction that marks the saga done. What it returns is
-   * what `drive` resolves with, so the caller need not read the outcome back.
+   * Commits the outcome in one statement with the saga's own write, `doneCte` of its table as
+   * `with done as (...)`, every other write gated on `exists (select 1 from done)`: the outcome
+   * and "done" commit together or not at all, in one round trip. Resolves `{ outcome }`, what
+   * `drive` resolves with, or undefined when the saga was not this node's to finish.
    */
-  complete(tx: Tx, id: string, state: S): Promise<R>;
-  fail(tx: Tx, id: string, state: S, reason: string): Promise<R>;
+  complete(db: Db, done: DoneValues, state: S): Promise<Finished<R>>;
+  fail(db: Db, done: DoneValues, state: S, reason: string): Promise<Finished<R>>;
 }
+
+/** The values of `doneCte`'s placeholders, to pass with the finishing statement's own. */
+export type DoneValues = {
+  sagaId: string;
+  sagaOwner: string;
+  sagaNow: Date;
+  sagaStep: number;
+  sagaState: unknown;
+};
+
+export type Finished<R> = { outcome: R } | undefined;
