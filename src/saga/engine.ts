@@ -260,7 +260,7 @@ export class SagaEngine<S, R = void> {
     const attempts = row.attempts + 1;
     this.#o.log.warn('saga step failed; retrying', { id: row.id, step: stepName, attempts, err });
     const delay = Math.min(10_000, 100 * 2 ** attempts) * (0.5 + Math.random() / 2);
-    const next = await this.#write(row, { attempts });
+    const next = await this.#write(row, { attempts }, true);
     await this.#o.clock.sleep(delay, this.#stop.signal);
     return next;
   }
@@ -268,13 +268,15 @@ export class SagaEngine<S, R = void> {
   /**
    * Persists a transition; undefined when this node lost the lease. The lease is renewed once a
    * third of it has passed (as `#checkLease` wants), not on every write: an unchanged `lease_until`
-   * keeps the update off the open-sagas index, so Postgres can make it a HOT update.
+   * keeps the update off the open-sagas index, so Postgres can make it a HOT update. `renew`
+   * renews it anyway, before a wait (a retry's backoff) that could outlast what is left of it.
    */
-  async #write(row: SagaRow, patch: Partial<SagaRow>): Promise<SagaRow | undefined> {
+  async #write(row: SagaRow, patch: Partial<SagaRow>, renew = false): Promise<SagaRow | undefined> {
     const { db, owner, clock, leaseMs } = this.#o;
     const now = clock.now();
     const held = row.leaseUntil?.getTime() ?? 0;
-    const leaseUntil = now < held - (leaseMs * 2) / 3 ? row.leaseUntil! : new Date(now + leaseMs);
+    const fresh = !renew && now < held - (leaseMs * 2) / 3;
+    const leaseUntil = fresh ? row.leaseUntil! : new Date(now + leaseMs);
     // Every column a transition may change, written whole: only the lease holder writes.
     const next = { ...row, ...patch };
     const [written] = await this.#sql.write(db, {
