@@ -36,6 +36,8 @@ const uuidV7 = (at: SQL) => {
     'hex')::uuid`;
 };
 const at = sql`c.at`;
+const entryColumns = sql`(id, user_id, kind, amount_cents, balance_after_cents, order_id,
+    idempotency_key, created_at)`;
 /** From `(select clock_timestamp() as at) c`, evaluated for each entry as it is written. */
 const stamp = sql`(select clock_timestamp() as at) c`;
 
@@ -49,8 +51,7 @@ const addEntry = sqlStatement<
     idempotencyKey: string | null;
   },
   never
->(sql`insert into ${ledger}
-    (id, user_id, kind, amount_cents, balance_after_cents, order_id, idempotency_key, created_at)
+>(sql`insert into ${ledger} ${entryColumns}
   select ${uuidV7(at)}, ${param('userId', 'uuid')}, ${param('kind', 'text')},
     ${param('amountCents', 'bigint')}, ${param('balanceAfterCents', 'bigint')},
     ${param('orderId', 'uuid')}, ${param('idempotencyKey', 'text')}, ${at}
@@ -71,8 +72,7 @@ export const chargeOnce = sqlStatement<
     where user_id = ${param('userId', 'uuid')} and balance_cents >= ${amount} and ${amount} > 0
     returning balance_cents),
   entry as (
-    insert into ${ledger}
-      (id, user_id, kind, amount_cents, balance_after_cents, order_id, idempotency_key, created_at)
+    insert into ${ledger} ${entryColumns}
     select ${uuidV7(at)}, ${param('userId', 'uuid')}, 'charge', -${amount}, d.balance_cents,
       ${param('orderId', 'uuid')}, null, ${at}
     from debit d, lateral ${stamp})

@@ -34,23 +34,30 @@ export class Outbox {
    * statement outside `ModuleRuntime.transaction` wakes the relay (`eventsWritten`).
    */
   row<E extends EventDef>(def: E, payload: EventPayload<E>): OutboxRowValues {
-    const checked = v.parse(def.payload, payload);
+    const e = envelope(def, payload);
     return {
-      eventId: Bun.randomUUIDv7(),
-      event: def.name,
-      payload: JSON.stringify(checked),
-      headers: JSON.stringify(traceHeaders()),
+      eventId: e.id,
+      event: e.event,
+      payload: JSON.stringify(e.payload),
+      headers: JSON.stringify(e.headers),
     };
   }
 
   async publish<E extends EventDef>(tx: Tx, def: E, payload: EventPayload<E>): Promise<string> {
-    const id = Bun.randomUUIDv7();
-    // Validated before it is written: a malformed event must fail the transaction, not a subscriber.
-    const checked = v.parse(def.payload, payload);
-    // The writing transaction's trace context: the event's delivery and handling join its trace.
-    const headers = traceHeaders();
-    await this.#insert(tx, { id, event: def.name, payload: checked, headers });
+    const e = envelope(def, payload);
+    await this.#insert(tx, e);
     wroteEvents.add(tx);
-    return id;
+    return e.id;
   }
+}
+
+function envelope<E extends EventDef>(def: E, payload: EventPayload<E>) {
+  return {
+    id: Bun.randomUUIDv7(),
+    event: def.name,
+    // Validated before it is written: a malformed event must fail the write, not a subscriber.
+    payload: v.parse(def.payload, payload) as unknown,
+    // The writer's trace context: the event's delivery and handling join its trace.
+    headers: traceHeaders(),
+  };
 }

@@ -2,14 +2,18 @@ import { and, eq, gt, isNull, lt, ne, or, type SQL, sql } from 'drizzle-orm';
 import { placeholder, statement, typed } from '../db/statement.ts';
 import type { SagaPhase, SagaRow, SagaTable } from './table.ts';
 
+/** The saga row `id`, while `owner` holds its lease at `now` (placeholder names given). */
+const heldBy = (table: SagaTable, id: string, owner: string, now: string) =>
+  and(
+    eq(table.id, sql.placeholder(id)),
+    eq(table.leaseOwner, sql.placeholder(owner)),
+    gt(table.leaseUntil, placeholder(table.leaseUntil, now)),
+  )!;
+
 /** The saga table's hot statements, built once per engine (bench/README.md, W2). */
 export function sagaStatements(table: SagaTable) {
   const at = (name: string) => placeholder(table.leaseUntil, name);
-  const held = and(
-    eq(table.id, sql.placeholder('id')),
-    eq(table.leaseOwner, sql.placeholder('owner')),
-    gt(table.leaseUntil, at('now')),
-  );
+  const held = heldBy(table, 'id', 'owner', 'now');
   return {
     begin: statement<
       {
@@ -95,11 +99,10 @@ export function sagaStatements(table: SagaTable) {
  * Its placeholders are those of `DoneValues`.
  */
 export function doneCte(table: SagaTable): SQL {
-  const now = sql`${placeholder(table.updatedAt, 'sagaNow')}::timestamptz`;
   return sql`update ${table} set phase = 'done', step = ${typed('sagaStep', 'integer')},
-      state = ${placeholder(table.state, 'sagaState')}::jsonb, attempts = 0, updated_at = ${now},
+      state = ${placeholder(table.state, 'sagaState')}::jsonb, attempts = 0,
+      updated_at = ${placeholder(table.updatedAt, 'sagaNow')}::timestamptz,
       lease_owner = null, lease_until = null
-    where id = ${typed('sagaId', 'uuid')} and lease_owner = ${typed('sagaOwner', 'text')}
-      and lease_until > ${now}
+    where ${heldBy(table, 'sagaId', 'sagaOwner', 'sagaNow')}
     returning id`;
 }
