@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { isMissingRelation, rootCause } from './errors.ts';
 import type { Database, Tx } from './types.ts';
 
 /** One SQL migration as drizzle-kit generated it, embedded in the build. */
@@ -84,8 +85,12 @@ export async function recordedMigrations(database: Database): Promise<Recorded> 
   let rows: { module: string; tag: string; hash: string }[];
   try {
     rows = rowsOf(await database.db.execute(sql`select module, tag, hash from bunshop.migrations`));
-  } catch {
-    return recorded; // No bookkeeping table yet: a new database.
+  } catch (err) {
+    if (isMissingRelation(err)) return recorded; // No bookkeeping table yet: a new database.
+    // The first statement a node sends at start: unreachable, unknown database or no rights.
+    throw new Error(`cannot read migrations from ${database.describe}: ${rootCause(err)}`, {
+      cause: err,
+    });
   }
   for (const r of rows) {
     const tags = recorded.get(r.module) ?? new Map<string, string>();

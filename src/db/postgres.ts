@@ -35,7 +35,7 @@ export async function openPostgres({ url, poolSize }: PostgresOptions): Promise<
     'postgresql',
     databaseName(url),
   );
-  await client`select 1`;
+  // No round trip here: the first statement (at start, the migrations read) opens the connection.
   return {
     kind: 'postgres',
     describe: `postgres ${redactUrl(url)}`,

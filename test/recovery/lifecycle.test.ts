@@ -7,7 +7,7 @@ import { allModules } from '../../src/main.ts';
 import { startNode } from '../../src/node.ts';
 import { client } from '../support/client.ts';
 import { createDatabase, testDb } from '../support/database.ts';
-import { freePort, spawnNode } from '../support/process.ts';
+import { bunshopCommand, freePort, spawnNode } from '../support/process.ts';
 import { admin, jwtSecret } from '../support/target.ts';
 
 const cwd = mkdtempSync(join(tmpdir(), 'bunshop-empty-'));
@@ -82,6 +82,33 @@ test('a node that fails to start releases the ports it opened', async () => {
     Bun.serve({ hostname: '127.0.0.1', port: p, fetch: () => new Response('') }).stop(true);
   }
 }, 60_000);
+
+/** Runs bunshop to its exit and returns the exit code and what it wrote to stderr. */
+async function failedStart(databaseUrl: string): Promise<{ code: number; stderr: string }> {
+  const proc = Bun.spawn(bunshopCommand(), {
+    cwd,
+    env: { ...process.env, ...env, DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'error' },
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stderr: 'pipe',
+  });
+  const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+  return { code, stderr };
+}
+
+test('a database it cannot reach or use stops the start with one line that names it, password hidden', async () => {
+  const refused = await failedStart(`postgres://root:hunter2@127.0.0.1:${freePort()}/shop`);
+  expect(refused.code).toBe(1);
+  expect(refused.stderr.trim()).toMatch(
+    /^bunshop: failed to start: cannot read migrations from postgres postgres:\/\/root:\*\*\*@127\.0\.0\.1:\d+\/shop: .*ECONNREFUSED/,
+  );
+  expect(refused.stderr).not.toContain('hunter2');
+  if (!pg) return; // The unknown database needs a server to say so.
+  const unknown = await failedStart(pg.url.replace(/\/[^/]*$/, '/bunshop_no_such_database'));
+  expect(unknown.code).toBe(1);
+  expect(unknown.stderr.trim()).toMatch(/database "bunshop_no_such_database" does not exist$/);
+  expect(unknown.stderr).not.toMatch(/select|\n\s+at /i);
+}, 30_000);
 
 /** IPv6 loopback, which a container may run without. */
 const ipv6 = existsSync('/proc/net/if_inet6')
