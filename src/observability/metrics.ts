@@ -10,13 +10,22 @@ const sagaBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 3
  */
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  // Gauges named `_total`, which Prometheus naming forbids (promtool check metrics flags them).
-  for (const name of ['handles', 'requests', 'resources'])
-    registry.removeSingleMetric(`nodejs_active_${name}_total`);
   const registers = [registry];
+  let runtimeCollected = false;
   return {
     registry,
+    /**
+     * prom-client's process and runtime metrics, registered at the first scrape rather than at
+     * start: loading what they read (v8 heap spaces, perf_hooks, /proc) is a tenth of a cold start.
+     */
+    collectRuntime() {
+      if (runtimeCollected) return;
+      runtimeCollected = true;
+      collectDefaultMetrics({ register: registry });
+      // Gauges named `_total`, which Prometheus naming forbids (promtool check metrics flags them).
+      for (const name of ['handles', 'requests', 'resources'])
+        registry.removeSingleMetric(`nodejs_active_${name}_total`);
+    },
     /** Read at scrape time (outbox backlog); each runs before the text is rendered. */
     scrapeHooks: [] as (() => Promise<void>)[],
     /** `bunshop_http_requests_total` and `bunshop_http_request_duration_seconds`. */
@@ -131,6 +140,7 @@ export type Metrics = ReturnType<typeof createMetrics>;
 /** The exposition text, after the scrape hooks; a failing or slow hook leaves its gauges as they were. */
 export async function render(metrics: Metrics, hookTimeoutMs = 2_000): Promise<string> {
   const timeout = new Promise((resolve) => setTimeout(resolve, hookTimeoutMs).unref?.());
+  metrics.collectRuntime();
   await Promise.race([Promise.allSettled(metrics.scrapeHooks.map((hook) => hook())), timeout]);
   return metrics.registry.metrics();
 }

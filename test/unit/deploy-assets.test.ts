@@ -58,7 +58,9 @@ function metricNames(expr: string): string[] {
 
 /** Every series name the registry can expose: families, plus _bucket/_sum/_count of histograms. */
 async function exposedNames(): Promise<Set<string>> {
-  const families = await createMetrics().registry.getMetricsAsJSON();
+  const metrics = createMetrics();
+  metrics.collectRuntime();
+  const families = await metrics.registry.getMetricsAsJSON();
   const names = new Set(['up']); // Prometheus adds `up` for every target itself.
   for (const f of families) {
     names.add(f.name);
