@@ -7,7 +7,15 @@ import { AppError, isAppError } from '../../src/errors.ts';
 import type { ModuleRuntime } from '../../src/module.ts';
 import type { inventoryContract, item } from './contract.ts';
 import { items, type ReservationStatus, reservations } from './schema.ts';
-import { claim, commitReserved, rejection, setStatus, takeStock, unreserveLines } from './stock.ts';
+import {
+  claim,
+  commitReserved,
+  rejection,
+  reservedAlone,
+  setStatus,
+  takeStock,
+  unreserveLines,
+} from './stock.ts';
 
 /** What an item shows; reads select only these columns (no timestamp to parse, fewer to map). */
 const itemView = {
@@ -84,6 +92,8 @@ export function createInventoryService(rt: ModuleRuntime): ServiceOf<typeof inve
 
     async reserve({ orderId, lines }, ctx) {
       requireSystem(ctx);
+      if (lines.length === 1 && (await reservedAlone(rt.db, orderId, lines[0]!, now())))
+        return { status: 'reserved' as const };
       try {
         return await rt.db.transaction(async (tx) => {
           const slot = await claim(tx, orderId, 'reserved', now());

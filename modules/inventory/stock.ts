@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { placeholder, sqlStatement, statement } from '../../src/db/statement.ts';
-import type { Tx } from '../../src/db/types.ts';
+import { isUniqueViolation } from '../../src/db/errors.ts';
+import type { Queryable, Tx } from '../../src/db/types.ts';
 import { AppError } from '../../src/errors.ts';
 import { items, type ReservationStatus, reservationLines, reservations } from './schema.ts';
 
@@ -83,6 +84,48 @@ export const commitReserved = sqlStatement<{ orderId: string; now: Date }, { ord
     returning i.sku)
   select order_id as "orderId" from moved`,
 );
+
+/**
+ * A one-line reservation in one statement, the common order's path: the line's stock is taken,
+ * then the reservation claimed and the line recorded. Nothing happens when the stock is short
+ * or the sku unknown, and the whole statement fails on a unique violation when the order has a
+ * reservation row already (a retry, a release that came first): the caller then takes the
+ * transaction path, which tells those cases apart and records a rejection. Its locks come item
+ * first, the transaction path's reservation first: they meet only when one order is reserved
+ * twice at once, and Postgres ends such a deadlock by failing one call, which the saga retries.
+ */
+const reserveLine = sqlStatement<
+  { orderId: string; sku: string; qty: number; now: Date },
+  { sku: string }
+>(
+  sql`with taken as (
+    update ${items} set available = available - ${qty}, reserved = reserved + ${qty}
+    where sku = ${sku} and available >= ${qty}
+    returning sku),
+  claimed as (
+    insert into ${reservations} (order_id, status, created_at, updated_at)
+    select ${orderId}, 'reserved', ${placeholder(reservations.createdAt, 'now')}, ${placeholder(reservations.updatedAt, 'now')}
+    from taken
+    returning order_id)
+  insert into ${reservationLines} (order_id, sku, qty)
+  select order_id, ${sku}, ${qty} from claimed
+  returning sku`,
+);
+
+/** True when `reserveLine` reserved the line; false when the transaction path must decide. */
+export async function reservedAlone(
+  on: Queryable,
+  orderId: string,
+  line: { sku: string; qty: number },
+  now: Date,
+): Promise<boolean> {
+  try {
+    return (await reserveLine(on, { orderId, ...line, now })).length > 0;
+  } catch (err) {
+    if (isUniqueViolation(err)) return false;
+    throw err;
+  }
+}
 
 /** Claims the order's reservation row, or returns the status it already has. */
 export async function claim(tx: Tx, orderId: string, status: ReservationStatus, now: Date) {

@@ -108,14 +108,40 @@ describe('inventory.reserve over NATS', () => {
     expect(row).toEqual({ status: 'rejected', reason: 'out_of_stock' });
   });
 
-  test('the first rejection names the short sku', async () => {
-    const scarce = await item(0);
-    const answer = await call('reserve', {
-      orderId: crypto.randomUUID(),
-      lines: [{ sku: scarce, qty: 1 }],
-    });
-    expect(answer.ok).toBe(false);
-    if (!answer.ok) expect(answer.error.message).toContain(scarce);
+  test('the first rejection names the short sku; a one-line order is rejected as a longer one is', async () => {
+    const scarce = await item(1);
+    const orderId = crypto.randomUUID();
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const answer = await call('reserve', { orderId, lines: [{ sku: scarce, qty: 2 }] });
+      expect(answer.ok).toBe(false);
+      if (!answer.ok) expect(answer.error).toMatchObject({ details: { reason: 'out_of_stock' } });
+      if (!answer.ok && attempt === 0) expect(answer.error.message).toContain(scarce);
+    }
+    expect(await counts(scarce)).toEqual({ available: 1, reserved: 0, sold: 0 });
+    const [row] =
+      await sql`select status, reason from inventory.reservations where order_id = ${orderId}`;
+    expect(row).toEqual({ status: 'rejected', reason: 'out_of_stock' });
+  });
+
+  test('concurrent reserves of a one-line order (one statement) take its stock once', async () => {
+    const sku = await item(10);
+    await Promise.all(Array.from({ length: 20 }, () => call('getItem', { sku })));
+    const orders = Array.from({ length: 5 }, () => crypto.randomUUID());
+    for (const orderId of orders) {
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => call('reserve', { orderId, lines: [{ sku, qty: 2 }] })),
+      );
+      for (const answer of answers)
+        expect(answer).toEqual({ ok: true, value: { status: 'reserved' } });
+    }
+    expect(await counts(sku)).toEqual({ available: 0, reserved: 10, sold: 0 });
+    const [recorded] = await sql`select count(*)::int as lines, sum(qty)::int as units
+                                 from inventory.reservation_lines where sku = ${sku}`;
+    expect(recorded).toEqual({ lines: 5, units: 10 });
+    // The stock is gone now: a sixth order is rejected, and takes nothing.
+    const sixth = await call('reserve', { orderId: crypto.randomUUID(), lines: [{ sku, qty: 1 }] });
+    expect(sixth.ok).toBe(false);
+    expect(await counts(sku)).toEqual({ available: 0, reserved: 10, sold: 0 });
   });
 
   test('concurrent reserves of one order take its stock once, and all say reserved', async () => {
