@@ -2,14 +2,14 @@ import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import { asModule, type CallContext, isAdmin, requireUser } from '../../src/context.ts';
 import type { ServiceOf } from '../../src/contract.ts';
 import { isUniqueViolation } from '../../src/db/errors.ts';
-import { placeholder, sqlStatement, statement, typed } from '../../src/db/statement.ts';
-import type { Tx } from '../../src/db/types.ts';
+import { statement } from '../../src/db/statement.ts';
 import { AppError } from '../../src/errors.ts';
 import { Outbox } from '../../src/events/outbox.ts';
 import type { ModuleRuntime } from '../../src/module.ts';
 import type { SagaEngine } from '../../src/saga/engine.ts';
 import { inventoryContract } from '../inventory/contract.ts';
 import { type Order, orderContract } from './contract.ts';
+import { placeAndBegin, placeRejected } from './placement.ts';
 import type { PlaceOrderState } from './saga.ts';
 import { orders, outbox } from './schema.ts';
 
@@ -55,21 +55,6 @@ export function createOrderService(
       .limit(1),
   );
   const load = async (id: string) => (await byId(rt.db, { id }))[0];
-  // The cap on pending orders and the insert in one statement, under the caller's lock: the
-  // count's snapshot is taken after the lock is held, so it sees every committed order.
-  const insertUnderCap = sqlStatement<typeof orders.$inferInsert & { max: number }, { id: string }>(
-    sql`insert into ${orders} (id, user_id, status, reason, items, total_cents, idempotency_key,
-        request_hash, created_at, updated_at)
-      select ${typed('id', 'uuid')}, ${typed('userId', 'uuid')}, ${typed('status', 'text')},
-        ${typed('reason', 'text')}, ${placeholder(orders.items, 'items')}::jsonb,
-        ${typed('totalCents', 'bigint')}, ${typed('idempotencyKey', 'text')},
-        ${typed('requestHash', 'text')}, ${placeholder(orders.createdAt, 'createdAt')}::timestamptz,
-        ${placeholder(orders.updatedAt, 'updatedAt')}::timestamptz
-      where (select count(*) from ${orders}
-        where user_id = ${typed('userId', 'uuid')} and status = 'PENDING') < ${typed('max', 'integer')}
-      returning id`,
-  );
-
   /** The first request's order for this key, or an error saying why it cannot be replayed. */
   const replay = async (userId: string, key: string, hash: string) => {
     const [first] = await rt.db
@@ -95,28 +80,32 @@ export function createOrderService(
     return orderView(first);
   };
 
+  const capped = () =>
+    new AppError('rate_limited', 'Too many orders are still pending; wait for them to finish.', {
+      retryAfter: 5,
+    });
+
+  /** Writes the order: PENDING with its saga begun (the row for `drive`), or rejected at once. */
   const create = async (
-    tx: Tx,
-    row: typeof orders.$inferInsert,
+    row: typeof orders.$inferInsert & { id: string },
     state: PlaceOrderState | undefined,
   ) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`order.pending.${row.userId}`}))`);
-    const [inserted] = await insertUnderCap(tx, { ...row, max: rt.settings.maxPendingOrders });
-    if (!inserted) {
-      throw new AppError(
-        'rate_limited',
-        'Too many orders are still pending; wait for them to finish.',
-        {
-          retryAfter: 5,
-        },
-      );
+    const max = rt.settings.maxPendingOrders;
+    if (state) {
+      const begun = saga.beginValues(row.id, state, rt.settings.sagaTimeoutMs);
+      const [sagaRow] = await placeAndBegin(rt.db, { ...row, max, ...begun });
+      if (!sagaRow) throw capped();
+      return sagaRow;
     }
-    if (state) return saga.begin(tx, row.id!, state, rt.settings.sagaTimeoutMs);
-    await events.publish(tx, orderContract.events.rejected, {
-      orderId: row.id!,
-      userId: row.userId,
-      totalCents: row.totalCents,
-      reason: 'unknown_item',
+    await rt.transaction(async (tx) => {
+      const [inserted] = await placeRejected(tx, { ...row, max });
+      if (!inserted) throw capped();
+      await events.publish(tx, orderContract.events.rejected, {
+        orderId: row.id,
+        userId: row.userId,
+        totalCents: row.totalCents,
+        reason: 'unknown_item',
+      });
     });
     return undefined;
   };
@@ -165,7 +154,7 @@ export function createOrderService(
       const state = rejected ? undefined : { orderId: id, userId, lines: items, totalCents };
       let begun: Awaited<ReturnType<typeof create>>;
       try {
-        begun = await rt.transaction((tx) => create(tx, row, state));
+        begun = await create(row, state);
       } catch (err) {
         if (idempotencyKey && isUniqueViolation(err)) {
           const first = await replay(userId, idempotencyKey, hash);

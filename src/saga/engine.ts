@@ -13,7 +13,7 @@ import {
 } from '../observability/tracing.ts';
 import { sagaStatements } from './statements.ts';
 import type { SagaRow, SagaTable } from './table.ts';
-import type { SagaDefinition } from './types.ts';
+import type { BeginValues, SagaDefinition } from './types.ts';
 
 export interface SagaEngineOptions<S, R = void> {
   db: Db;
@@ -60,18 +60,35 @@ export class SagaEngine<S, R = void> {
 
   /** Creates the saga inside the caller's transaction, leased to this node; pass the row to `drive`. */
   async begin(tx: Tx, id: string, state: S, timeoutMs: number): Promise<SagaRow> {
-    const now = this.#o.clock.now();
+    const v = this.beginValues(id, state, timeoutMs);
     const [row] = await this.#sql.begin(tx, {
       id,
-      saga: this.#o.definition.name,
+      saga: v.sagaName,
       state,
-      owner: this.#o.owner,
-      leaseUntil: new Date(now + this.#o.leaseMs),
-      deadlineAt: new Date(now + timeoutMs),
-      // The action's span, not its transaction's: the steps run after that transaction ends.
-      trace: traceHeaders(outsideTransaction()),
+      owner: v.sagaOwner,
+      leaseUntil: v.sagaLeaseUntil,
+      deadlineAt: v.sagaDeadlineAt,
+      trace: v.sagaTrace,
     });
     return row!;
+  }
+
+  /**
+   * The saga's row as `begin` would write it, for a statement of the caller's that creates it
+   * with `beginCte` (one round trip with the caller's own write); pass the row to `drive`.
+   */
+  beginValues(id: string, state: S, timeoutMs: number): BeginValues {
+    const now = this.#o.clock.now();
+    return {
+      sagaId: id,
+      sagaName: this.#o.definition.name,
+      sagaState: state,
+      sagaOwner: this.#o.owner,
+      sagaLeaseUntil: new Date(now + this.#o.leaseMs),
+      sagaDeadlineAt: new Date(now + timeoutMs),
+      // The action's span, not its transaction's: the steps run after that transaction ends.
+      sagaTrace: traceHeaders(outsideTransaction()),
+    };
   }
 
   /**

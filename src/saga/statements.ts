@@ -106,3 +106,33 @@ export function doneCte(table: SagaTable): SQL {
     where ${heldBy(table, 'sagaId', 'sagaOwner', 'sagaNow')}
     returning id`;
 }
+
+/**
+ * The saga's own half of starting, for a definition's one statement to include after the write
+ * that creates the saga's subject: inserts the saga, leased to this node, once for each row of
+ * the CTE `from` (none: no saga), returning its row. Its placeholders are those of `BeginValues`;
+ * select the row with `sagaRowColumns` and decode it with `sagaRowDecoders`.
+ */
+export function beginCte(table: SagaTable, from: SQL): SQL {
+  return sql`insert into ${table} (id, saga, state, phase, step, lease_owner, lease_until,
+      deadline_at, trace)
+    select ${typed('sagaId', 'uuid')}, ${typed('sagaName', 'text')},
+      ${placeholder(table.state, 'sagaState')}::jsonb, 'forward', 0, ${typed('sagaOwner', 'text')},
+      ${placeholder(table.leaseUntil, 'sagaLeaseUntil')}::timestamptz,
+      ${placeholder(table.deadlineAt, 'sagaDeadlineAt')}::timestamptz,
+      ${placeholder(table.trace, 'sagaTrace')}::jsonb
+    from ${from}
+    returning *`;
+}
+
+/** A saga row's columns as `SagaRow` names them, to select from a CTE of saga rows. */
+export const sagaRowColumns = sql.raw(`id, saga, state, phase, step, reason,
+  undo_from as "undoFrom", trace, attempts, lease_owner as "leaseOwner",
+  lease_until as "leaseUntil", deadline_at as "deadlineAt", created_at as "createdAt",
+  updated_at as "updatedAt"`);
+
+/** The decoders of `sagaRowColumns` that the driver's text needs (JSON, timestamps). */
+export function sagaRowDecoders(table: SagaTable) {
+  const { state, trace, leaseUntil, deadlineAt, createdAt, updatedAt } = table;
+  return { state, trace, leaseUntil, deadlineAt, createdAt, updatedAt };
+}

@@ -37,6 +37,17 @@ export interface SagaDefinition<S, R = void> {
   fail(db: Db, done: DoneValues, state: S, reason: string): Promise<Finished<R>>;
 }
 
+/** The values of `beginCte`'s placeholders (`SagaEngine.beginValues`), to pass with the statement's own. */
+export type BeginValues = {
+  sagaId: string;
+  sagaName: string;
+  sagaState: unknown;
+  sagaOwner: string;
+  sagaLeaseUntil: Date;
+  sagaDeadlineAt: Date;
+  sagaTrace: Record<string, string>;
+};
+
 /** The values of `doneCte`'s placeholders, to pass with the finishing statement's own. */
 export type DoneValues = {
   sagaId: string;

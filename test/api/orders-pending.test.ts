@@ -179,4 +179,41 @@ describe.skipIf(testDb !== 'postgres')('an order whose saga cannot finish yet', 
     expect(await availableOf(api, held)).toBe(10 - maxPending);
     expect(await availableOf(api, free)).toBe(9);
   });
+
+  test('orders sent at once never pass the cap: as many are placed as it allows, the rest get 429', async () => {
+    const admin = await api.adminToken();
+    const held = uniqueSku('HELD');
+    await api.stock(admin, held, 100, 10);
+    const eager = await api.newUser('eager');
+    await api.deposit(eager.token, 1_000);
+    const sent = 8;
+    let refused = 0;
+    const unlock = await holdItem(held);
+    let answers: Awaited<ReturnType<typeof api.post>>[];
+    try {
+      // All at once: the cap's count and the inserts race. The placed ones wait on the held item.
+      const inFlight = Array.from({ length: sent }, () =>
+        api
+          .post('/orders', { items: [{ sku: held, qty: 1 }] }, { token: eager.token })
+          .then((r) => {
+            if (isProblem(r, 429)) refused++;
+            return r;
+          }),
+      );
+      while (refused < sent - maxPending) {
+        expect((await ordersOf(api, eager.token)).length).toBeLessThanOrEqual(maxPending);
+        await Bun.sleep(20);
+      }
+      expect(await ordersOf(api, eager.token)).toHaveLength(maxPending);
+      await unlock();
+      answers = await Promise.all(inFlight);
+    } finally {
+      await unlock();
+    }
+    expect(answers.filter((a) => isProblem(a, 429))).toHaveLength(sent - maxPending);
+    const placed = await ordersOf(api, eager.token);
+    expect(placed).toHaveLength(maxPending);
+    for (const o of placed) expect((await api.settled(eager.token, o.id)).status).toBe('CONFIRMED');
+    expect(await availableOf(api, held)).toBe(10 - maxPending);
+  });
 });
