@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
-import { placeholder, sqlStatement, statement } from '../../src/db/statement.ts';
 import { isUniqueViolation } from '../../src/db/errors.ts';
+import { placeholder, sqlStatement, statement } from '../../src/db/statement.ts';
 import type { Queryable, Tx } from '../../src/db/types.ts';
 import { AppError } from '../../src/errors.ts';
 import { items, type ReservationStatus, reservationLines, reservations } from './schema.ts';
