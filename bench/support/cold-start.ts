@@ -13,6 +13,21 @@ export interface ColdStart {
   runs: number[];
 }
 
+/** One cold start: spawn, wait for the first 200 on `path`, stop; the milliseconds it took. */
+export async function coldStart(
+  path: string,
+  spawn: (port: number) => ReturnType<typeof spawnServer>,
+): Promise<number> {
+  const port = freePort();
+  const started = performance.now();
+  const proc = spawn(port);
+  try {
+    return await until200(`http://127.0.0.1:${port}${path}`, proc, started, 60_000, 2);
+  } finally {
+    await stopAll([proc]);
+  }
+}
+
 /** Spawn to the first 200 on `path`, `times` times, on data that already exists. */
 async function measure(
   name: string,
@@ -21,16 +36,7 @@ async function measure(
   spawn: (port: number) => ReturnType<typeof spawnServer>,
 ): Promise<ColdStart> {
   const runs: number[] = [];
-  for (let i = 0; i < times; i++) {
-    const port = freePort();
-    const started = performance.now();
-    const proc = spawn(port);
-    try {
-      runs.push(await until200(`http://127.0.0.1:${port}${path}`, proc, started, 60_000, 2));
-    } finally {
-      await stopAll([proc]);
-    }
-  }
+  for (let i = 0; i < times; i++) runs.push(await coldStart(path, spawn));
   return { name, path, medianMs: median(runs), runs };
 }
 
