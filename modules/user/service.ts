@@ -11,7 +11,9 @@ import { outbox, users } from './schema.ts';
 
 type Row = typeof users.$inferSelect;
 
-const view = (row: Row): User => ({
+type Viewed = Pick<Row, 'id' | 'name' | 'email' | 'role' | 'createdAt'>;
+
+const view = (row: Viewed): User => ({
   id: row.id,
   name: row.name,
   email: row.email,
@@ -26,9 +28,16 @@ export function createUserService(rt: ModuleRuntime): ServiceOf<typeof userContr
 } {
   const events = new Outbox(outbox);
   // Read on every authenticated request (principal lookup) and by GET /users/me: built once.
-  const byId = statement<{ id: string }, (typeof users.$inferSelect)[]>((on) =>
+  // The view's columns only: not the password hash, which no reader of it needs.
+  const byId = statement<{ id: string }, Viewed[]>((on) =>
     on
-      .select()
+      .select({
+        id: users.id,
+        name: users.name,
+        email: users.email,
+        role: users.role,
+        createdAt: users.createdAt,
+      })
       .from(users)
       .where(eq(users.id, sql.placeholder('id')))
       .limit(1),
