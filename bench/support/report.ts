@@ -25,6 +25,8 @@ interface Input {
     coldStarts: number;
     /** Absent in runs made before the targets' runs alternated. */
     interleaved?: boolean;
+    /** Absent in runs that measured the micro-benchmarks last, after the cold starts. */
+    microFirst?: boolean;
   };
   quick: boolean;
   measured: Measured[];
@@ -111,6 +113,10 @@ export async function report(o: Input): Promise<string> {
   lines.push(
     '',
     '## Micro-benchmarks (`bun bench/micro/transport.ts`)',
+    '',
+    o.settings.microFirst
+      ? 'Run first, before any target started.'
+      : 'Run last, after the cold starts.',
     '',
     o.micro.trim() || '(not run)',
     '',
