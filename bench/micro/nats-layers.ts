@@ -16,56 +16,19 @@
  *            metrics, breaker, bulkhead and retry, and `NatsTransport.send`
  */
 import { cpuUsage } from 'node:process';
-import * as v from 'valibot';
-import { systemClock } from '../../src/clock.ts';
-import { parseConfig } from '../../src/config.ts';
 import type { CallContext } from '../../src/context.ts';
-import { action, defineContract, type ServiceOf } from '../../src/contract.ts';
-import { Dispatcher } from '../../src/transport/dispatcher.ts';
-import { NatsTransport } from '../../src/transport/nats.ts';
-import { connectNats } from '../../src/transport/nats-connect.ts';
-import { hostModules } from '../../src/transport/nats-host.ts';
 import { actionSubject } from '../../src/transport/subjects.ts';
 import { decodeBody, decodeCall, encodeBody, encodeCall } from '../../src/transport/wire.ts';
-import { benchKernel, routerFor } from '../support/kernel.ts';
+import { benchKernel } from '../support/kernel.ts';
 import { median } from '../support/load.ts';
+import { echoOverNats } from './echo.ts';
 
 const seconds = Number(process.argv[2] ?? 3);
 const rounds = Number(process.argv[3] ?? 5);
 const inFlight = 64;
 
-const contract = defineContract('bench', {
-  echo: action({
-    input: v.object({ n: v.number() }),
-    output: v.object({ n: v.number() }),
-    idempotent: true,
-    summary: 'Return the input.',
-  }),
-});
-const service: ServiceOf<typeof contract> = { echo: async (input) => ({ n: input.n }) };
 const { log, metrics } = await benchKernel();
-const nc = await connectNats(
-  parseConfig(
-    ['--transport=nats', '--node-id=nats-layers'],
-    {
-      NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-      JWT_SECRET: 'micro-bench-secret-that-is-long-enough-000000',
-    },
-    [],
-  ),
-);
-const prefix = `natslayers-${Date.now().toString(36)}`;
-const host = new Dispatcher(log, metrics, systemClock);
-host.host(contract, service);
-const services = await hostModules({
-  nc,
-  dispatcher: host,
-  prefix,
-  version: '0.0.0',
-  nodeId: 'bench',
-  clock: systemClock,
-  log,
-});
+const { nc, prefix, remote: router, stop } = await echoOverNats('natslayers', log, metrics);
 const plain = await nc.services.add({ name: `${prefix}-plain`, version: '0.0.0' });
 plain.addEndpoint('echo', {
   subject: `${prefix}.plain.echo`,
@@ -92,12 +55,6 @@ const echoed = async (subject: string) =>
   JSON.parse(decoder.decode((await nc.request(subject, encoder.encode('{"n":1}'), opts)).data));
 const viaEnvelope = async (subject: string) =>
   decodeBody((await nc.request(subject, encodeCall(ctx, { n: 1 }), opts)).data);
-const router = routerFor(
-  new Dispatcher(log, metrics, systemClock), // hosts nothing: the call goes remote
-  new NatsTransport(nc, prefix, systemClock),
-  metrics,
-  log,
-).client(contract);
 
 const calls: [string, () => Promise<unknown>][] = [
   ['raw', () => echoed(`${prefix}.raw`)],
@@ -133,7 +90,7 @@ console.log(`CPU per round trip, ${inFlight} in flight, median of ${rounds} runs
 for (const [name] of calls) {
   const us = median(results.get(name)!);
   console.log(
-    `${name.padEnd(9)} ${us.toFixed(2).padStart(6)} µs  +${(us - previous).toFixed(2)} over the line above  x${(us / raw).toFixed(2)} raw  (${results
+    `${name.padEnd(9)} ${us.toFixed(2).padStart(6)} µs  ${us >= previous ? '+' : ''}${(us - previous).toFixed(2)} over the line above  x${(us / raw).toFixed(2)} raw  (${results
       .get(name)!
       .map((x) => x.toFixed(1))
       .join(' ')})`,
@@ -142,5 +99,4 @@ for (const [name] of calls) {
 }
 sub.unsubscribe();
 await plain.stop();
-await Promise.all(services.map((s) => s.stop()));
-await nc.drain();
+await stop();

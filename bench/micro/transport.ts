@@ -17,19 +17,13 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { context } from '@opentelemetry/api';
 import { measure } from 'mitata';
-import type { NatsConnection } from 'nats';
-import * as v from 'valibot';
 import { systemClock } from '../../src/clock.ts';
-import { parseConfig } from '../../src/config.ts';
 import type { CallContext } from '../../src/context.ts';
-import { action, defineContract, type ServiceOf } from '../../src/contract.ts';
 import { withRequestId } from '../../src/observability/scope.ts';
 import { Dispatcher } from '../../src/transport/dispatcher.ts';
-import { NatsTransport } from '../../src/transport/nats.ts';
-import { connectNats } from '../../src/transport/nats-connect.ts';
-import { hostModules } from '../../src/transport/nats-host.ts';
 import { LocalTransport } from '../../src/transport/router.ts';
 import { benchKernel, routerFor } from '../support/kernel.ts';
+import { echoContract, echoOverNats, echoService, natsUrl } from './echo.ts';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
@@ -37,18 +31,6 @@ const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 const rounds = quick ? 1 : 3;
 const opts = { min_cpu_time: (quick ? 150 : 1_000) * 1e6 };
 const inFlight = 64;
-const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-
-const benchContract = defineContract('bench', {
-  echo: action({
-    input: v.object({ n: v.number() }),
-    output: v.object({ n: v.number() }),
-    idempotent: true,
-    summary: 'Return the input.',
-  }),
-});
-const service: ServiceOf<typeof benchContract> = { echo: async (input) => ({ n: input.n }) };
-
 const { log, metrics } = await benchKernel();
 
 const requestId = crypto.randomUUID();
@@ -89,9 +71,9 @@ const batch = (call: () => Promise<unknown>) => () =>
 /** A hosted module through the router, in a request's context as the gateway sets it. */
 async function benchLocal(): Promise<[Row, Row]> {
   const dispatcher = new Dispatcher(log, metrics, systemClock);
-  dispatcher.host(benchContract, service);
+  dispatcher.host(echoContract, echoService);
   const transport = new LocalTransport(dispatcher);
-  const local = routerFor(dispatcher, transport, metrics, log).client(benchContract);
+  const local = routerFor(dispatcher, transport, metrics, log).client(echoContract);
   const plainEcho = async (i: { n: number }) => ({ n: i.n });
   console.error('measuring the local transport…');
   return context.with(withRequestId(context.active(), requestId), () =>
@@ -104,29 +86,7 @@ async function benchLocal(): Promise<[Row, Row]> {
 
 /** One connection serves the module and calls it remotely, and does the raw echo too. */
 async function benchNats(): Promise<[Row, Row][]> {
-  // The connection a node makes (src/transport/nats-connect.ts), so both sides get its settings.
-  const nc: NatsConnection = await connectNats(
-    parseConfig(
-      ['--transport=nats', '--node-id=micro-bench'],
-      { NATS_URL: natsUrl, JWT_SECRET: 'micro-bench-secret-that-is-long-enough-000000' },
-      [],
-    ),
-  );
-  const prefix = `microbench-${Date.now().toString(36)}`;
-  const host = new Dispatcher(log, metrics, systemClock);
-  host.host(benchContract, service);
-  const services = await hostModules({
-    nc,
-    dispatcher: host,
-    prefix,
-    version: '0.0.0',
-    nodeId: 'bench',
-    clock: systemClock,
-    log,
-  });
-  const caller = new Dispatcher(log, metrics, systemClock); // hosts nothing: calls go remote
-  const transport = new NatsTransport(nc, prefix, systemClock);
-  const remote = routerFor(caller, transport, metrics, log).client(benchContract);
+  const { nc, prefix, remote, stop } = await echoOverNats('microbench', log, metrics);
 
   const rawSubject = `${prefix}.raw.echo`;
   const sub = nc.subscribe(rawSubject, { callback: (_err, msg) => msg.respond(msg.data) });
@@ -150,8 +110,7 @@ async function benchNats(): Promise<[Row, Row][]> {
     ),
   ];
   sub.unsubscribe();
-  await Promise.all(services.map((s) => s.stop()));
-  await nc.drain();
+  await stop();
   return rows;
 }
 
