@@ -6,7 +6,8 @@
  * server share core 1. Each round reads both servers' utime+stime from /proc around the same
  * wrk runs, so a slow minute slows both alike. Run-to-run comparisons on this VM drift by 20 %;
  * an A/A pair measured this way stays within 2-3 %. Put each binary first once: the first
- * server measured 1-3 % ahead. `floor` for either binary runs the Hono + postgres.js floor.
+ * server measured 1-3 % ahead. `floor` for either binary runs the Hono + postgres.js floor,
+ * `contract-floor` that floor with the contract's per-request work (W1 only).
  * Linux only; it changes the CPU affinity of the Postgres backends and restores it.
  *
  *   bun bench/pair.ts dist/bunshop-before dist/bunshop W1 4 10
@@ -42,9 +43,13 @@ function postgresPids(): number[] {
 const pin = (mask: string, pid: number) =>
   Bun.spawnSync(['taskset', '-a', '-p', mask, String(pid)], { stdout: 'ignore', stderr: 'ignore' });
 
+const floors: Record<string, string> = {
+  floor: 'hono-postgres.ts',
+  'contract-floor': 'hono-postgres-contract.ts',
+};
 const command = (bin: string) =>
-  bin === 'floor' ? [process.execPath, join(root, 'bench', 'floors', 'hono-postgres.ts')] : [bin];
-const label = (bin: string) => (bin === 'floor' ? 'floor' : bin.split('/').pop()!);
+  floors[bin] ? [process.execPath, join(root, 'bench', 'floors', floors[bin])] : [bin];
+const label = (bin: string) => (floors[bin] ? bin : bin.split('/').pop()!);
 
 ensureWrk();
 const db = await seedPostgres(

@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick] [--only=<name part>] [--workload=W0|W1|W1a|W2] [--report=<results json>]`: every target, every workload, in one run,
+ * `npm run bench [-- --quick] [--only=<name part>[|<name part>...]] [--workload=W0|W1|W1a|W2] [--report=<results json>]`:
+ * every target, every workload, in one run,
  * one load at a time; a warm-up run discarded, then the median of three measured runs, the
  * targets' runs alternating.
  * Writes bench/RESULTS.md and bench/results/<time>.json. Needs Postgres and NATS running
@@ -87,7 +88,10 @@ const micro =
 // idle but for the one under load. Per workload their measured runs alternate (A B C B C A ...):
 // a ratio compares runs made within a minute or two of each other, not one target at minute 2
 // with another at minute 20 (this machine drifts).
-const chosen = targets.filter((t) => !only || t.name.includes(only));
+// Name parts joined by `|` (target names hold commas): `--only='monolith, Postgres|Hono'`.
+const chosen = targets.filter(
+  (t) => !only || only.split('|').some((part) => t.name.includes(part)),
+);
 const pathOf: Record<Workload, string> = {
   W0: '/health/live',
   W1: '/',

@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import postgres from 'postgres';
 import type { ColdStart } from './cold-start.ts';
+import { contractFloor } from './targets.ts';
 import { type Workload, workloads } from './wrk.ts';
 
 export interface Measured {
@@ -65,8 +66,8 @@ export async function report(o: Input): Promise<string> {
     '',
     '## Commands',
     '',
-    '- `npm run bench`: this whole page (it builds `dist/bunshop` with `npm run build`, i.e. `bun build --compile --minify --sourcemap --bytecode --format=esm --splitting`, and installs the peer with `npm ci --prefix bench/peers/moleculer`); `npm run bench -- --quick` for a few seconds per case; `--only=<part of a target name>` for one target (no RESULTS.md then).',
-    "- `bun bench/micro/transport.ts [--quick]`: the micro-benchmarks alone. `bun bench/micro/nats-layers.ts`: a NATS call's CPU layer by layer. `bun bench/tracing-overhead.ts`: tracing on against off.",
+    '- `npm run bench`: this whole page (it builds `dist/bunshop` with `npm run build`, i.e. `bun build --compile --minify --sourcemap --bytecode --format=esm --splitting`, and installs the peer with `npm ci --prefix bench/peers/moleculer`); `npm run bench -- --quick` for a few seconds per case; `--only=<part of a target name>` for some targets (parts joined by `|`; no RESULTS.md then).',
+    "- `bun bench/micro/transport.ts [--quick]`: the micro-benchmarks alone. `bun bench/micro/nats-layers.ts`: a NATS call's CPU layer by layer. `bun bench/tracing-overhead.ts`: tracing on against off. `bun bench/pair.ts <A> <B> W1`: CPU per request of two builds (or `floor`, `contract-floor`) side by side.",
     '- `bun bench/run.ts --report=bench/results/<run>.json`: this page again from a saved run.',
     '- Where the time goes, and how to profile it: bench/README.md.',
     '',
@@ -143,6 +144,9 @@ function targetsTable(
     ['W1 five nodes / Moleculer 5 processes', five, mol5, 'W1', 2],
     ['W2 five nodes / Moleculer 5 processes', five, mol5, 'W2', 2],
   ];
+  // Interleaved runs pair up: run i of each target was made in the same round.
+  const rounds = (a: Measured, b: Measured) =>
+    interleaved ? a.runs.map((r, i) => (r / (b.runs[i] ?? Number.NaN)).toFixed(2)).join(', ') : '';
   const lines = [
     '## Targets of issue 5',
     '',
@@ -153,15 +157,19 @@ function targetsTable(
     const a = find(ours, w);
     const b = find(theirs, w);
     const ratio = a && b ? a.rps / b.rps : undefined;
-    // Interleaved runs pair up: run i of each target was made in the same round.
-    const rounds =
-      interleaved && a && b
-        ? a.runs.map((r, i) => (r / (b.runs[i] ?? Number.NaN)).toFixed(2)).join(', ')
-        : '';
     lines.push(
-      `| ${label} | ${ratio === undefined ? 'n/a' : ratio.toFixed(2)} | ${rounds} | >= ${min} | ${ratio !== undefined && ratio >= min ? 'yes' : 'no'} |`,
+      `| ${label} | ${ratio === undefined ? 'n/a' : ratio.toFixed(2)} | ${a && b ? rounds(a, b) : ''} | >= ${min} | ${ratio !== undefined && ratio >= min ? 'yes' : 'no'} |`,
     );
   }
+  // Not a target: how far the contract alone, and bunshop's structure on top, take W1 below the floor.
+  const contract = find(contractFloor, 'W1');
+  const plain = find(hono, 'W1');
+  const monoW1 = find(mono, 'W1');
+  if (contract && plain && monoW1)
+    lines.push(
+      `| (no target) W1 Hono floor + the per-request contract / Hono floor | ${(contract.rps / plain.rps).toFixed(2)} | ${rounds(contract, plain)} | | |`,
+      `| (no target) W1 monolith / Hono floor + the per-request contract | ${(monoW1.rps / contract.rps).toFixed(2)} | ${rounds(monoW1, contract)} | | |`,
+    );
   const pg = cold.find((c) => c.name.includes('Postgres'));
   if (pg)
     lines.push(

@@ -11,6 +11,9 @@ export const root = join(import.meta.dir, '..', '..');
 export const binary = process.env.BENCH_BIN ?? join(root, 'dist', 'bunshop');
 const moleculer = join(root, 'bench', 'peers', 'moleculer');
 
+/** The W1 floor with what API.md and DESIGN.md ask of every request (bench/README.md, W1). */
+export const contractFloor = 'floor: Hono + postgres.js + the per-request contract';
+
 export interface Running {
   url: string;
   procs: Subprocess[];
@@ -184,6 +187,21 @@ export const targets: Target[] = [
         const proc = spawnServer(
           [process.execPath, join(root, 'bench', 'floors', 'hono-postgres.ts')],
           { DATABASE_URL, JWT_SECRET: benchSecret, PORT: String(port) },
+        );
+        return { procs: [proc], url: `http://127.0.0.1:${port}`, readyPath: '/health/live' };
+      }),
+  },
+  {
+    name: contractFloor,
+    kind: 'floor',
+    group: 'one process',
+    workloads: ['W1'],
+    start: (adminUrl) =>
+      onPostgres(adminUrl, (DATABASE_URL) => {
+        const port = freePort();
+        const proc = spawnServer(
+          [process.execPath, join(root, 'bench', 'floors', 'hono-postgres-contract.ts')],
+          { DATABASE_URL, PORT: String(port) },
         );
         return { procs: [proc], url: `http://127.0.0.1:${port}`, readyPath: '/health/live' };
       }),
