@@ -47,9 +47,12 @@ const floors: Record<string, string> = {
   floor: 'hono-postgres.ts',
   'contract-floor': 'hono-postgres-contract.ts',
 };
-const command = (bin: string) =>
-  floors[bin] ? [process.execPath, join(root, 'bench', 'floors', floors[bin])] : [bin];
-const label = (bin: string) => (floors[bin] ? bin : bin.split('/').pop()!);
+const floorOf = (bin: string) => (Object.hasOwn(floors, bin) ? floors[bin] : undefined);
+const command = (bin: string) => {
+  const floor = floorOf(bin);
+  return floor ? [process.execPath, join(root, 'bench', 'floors', floor)] : [bin];
+};
+const label = (bin: string) => (floorOf(bin) ? bin : bin.split('/').pop()!);
 
 ensureWrk();
 const db = await seedPostgres(
