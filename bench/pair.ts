@@ -54,6 +54,10 @@ const command = (bin: string) => {
 };
 const label = (bin: string) => (floorOf(bin) ? bin : bin.split('/').pop()!);
 
+if ([a, b].includes('contract-floor') && w !== 'W1') {
+  console.error('contract-floor serves W1 only');
+  process.exit(2);
+}
 ensureWrk();
 const db = await seedPostgres(
   process.env.BENCH_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test',
