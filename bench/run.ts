@@ -38,6 +38,9 @@ const settings = {
   coldStarts: quick ? 3 : 10,
   interleaved: true,
   microFirst: true,
+  // ANALYZE after W2's warm-ups, as autovacuum would soon after: this machine's Postgres runs with
+  // autovacuum off (bench/README.md, W2). BENCH_ANALYZE=0 measures without it.
+  analyzeAfterWarmup: process.env.BENCH_ANALYZE !== '0',
 };
 const adminUrl = process.env.BENCH_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
 
@@ -88,9 +91,11 @@ const micro =
 // idle but for the one under load. Per workload their measured runs alternate (A B C B C A ...):
 // a ratio compares runs made within a minute or two of each other, not one target at minute 2
 // with another at minute 20 (this machine drifts).
-// Name parts joined by `|` (target names hold commas): `--only='monolith, Postgres|Hono'`.
+// Name parts joined by `|` (target names hold commas): `--only='monolith, Postgres|Hono'` picks
+// the monolith and both Hono floors. Empty parts are ignored.
+const onlyParts = (only ?? '').split('|').filter(Boolean);
 const chosen = targets.filter(
-  (t) => !only || only.split('|').some((part) => t.name.includes(part)),
+  (t) => onlyParts.length === 0 || onlyParts.some((part) => t.name.includes(part)),
 );
 const pathOf: Record<Workload, string> = {
   W0: '/health/live',
@@ -130,6 +135,27 @@ async function checkpoint(): Promise<void> {
   }
 }
 
+/**
+ * ANALYZE in every bench database: tables the warm-up grew from empty (reservations, payments)
+ * otherwise keep the sequential-scan plans prepared statements chose while they were empty, until
+ * autovacuum gets to them, which on a server with autovacuum off is never (bench/README.md, W2).
+ */
+async function analyzeBenchDatabases(): Promise<void> {
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    const dbs = await admin<{ datname: string }[]>`select datname from pg_database
+      where datname like 'bunshop_bench_%'`;
+    for (const { datname } of dbs) {
+      const url = new URL(adminUrl);
+      url.pathname = `/${datname}`;
+      const db = postgres(url.toString(), { max: 1, onnotice: () => {} });
+      await db`analyze`.finally(() => db.end());
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
 /** One workload on each target: its warm-up, then the measured runs going round the targets. */
 async function interleaved(
   w: Workload,
@@ -151,6 +177,7 @@ async function interleaved(
   };
   console.log(`\n=== ${w} ${workloads[w]}`);
   for (const t of eligible) await run(t, settings.warmupSeconds);
+  if (w === 'W2' && settings.analyzeAfterWarmup) await analyzeBenchDatabases();
   const runs = new Map<Target, Awaited<ReturnType<typeof run>>[]>(eligible.map((t) => [t, []]));
   // Each round starts one target later (A B C, B C A, C A B): no target always follows the same one.
   for (let i = 0; i < settings.runs; i++) {

@@ -28,6 +28,8 @@ interface Input {
     interleaved?: boolean;
     /** Absent in runs that measured the micro-benchmarks last, after the cold starts. */
     microFirst?: boolean;
+    /** True when every bench database was analyzed after W2's warm-ups (absent in earlier runs). */
+    analyzeAfterWarmup?: boolean;
   };
   quick: boolean;
   measured: Measured[];
@@ -62,6 +64,11 @@ export async function report(o: Input): Promise<string> {
       ? '- The targets compared with each other are up together, idle but for the one under load: first every one-process target (bunshop monolith on Postgres and on PGlite, Moleculer in one process, the floors), then the five-process ones. Per workload each target has its warm-up, then the measured runs go round the targets three times, each round starting one target later (A B C, B C A, C A B), each run after the machine is quiet again (and, for W2, after a Postgres checkpoint), so the runs a ratio compares were made within a minute or two of each other.'
       : '- The targets ran one after another (this run predates interleaving).',
     '- Every target gets a freshly seeded database: 10,000 customers with accounts and balances, 1,000 skus with ample stock (set-based SQL, tokens minted with the shared HS256 secret). W1 picks a random sku, W1a and W2 a random user token and sku per request.',
+    ...(o.settings.analyzeAfterWarmup
+      ? [
+          "- After W2's warm-ups every target's database is analyzed, as autovacuum would soon after (the bench's Postgres may run without it), so no target keeps the plans its prepared statements made while its order tables were empty; `BENCH_ANALYZE=0` turns this off.",
+        ]
+      : []),
     '- Every target runs with per-request logging off (bunshop `LOG_LEVEL=warn`, Moleculer log level warn) and tracing off.',
     '',
     '## Commands',
