@@ -136,23 +136,14 @@ async function checkpoint(): Promise<void> {
 }
 
 /**
- * ANALYZE in every bench database: tables the warm-up grew from empty (reservations, payments)
+ * ANALYZE in each target's database: tables the warm-up grew from empty (reservations, payments)
  * otherwise keep the sequential-scan plans prepared statements chose while they were empty, until
  * autovacuum gets to them, which on a server with autovacuum off is never (bench/README.md, W2).
  */
-async function analyzeBenchDatabases(): Promise<void> {
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  try {
-    const dbs = await admin<{ datname: string }[]>`select datname from pg_database
-      where datname like 'bunshop_bench_%'`;
-    for (const { datname } of dbs) {
-      const url = new URL(adminUrl);
-      url.pathname = `/${datname}`;
-      const db = postgres(url.toString(), { max: 1, onnotice: () => {} });
-      await db`analyze`.finally(() => db.end());
-    }
-  } finally {
-    await admin.end();
+async function analyze(databaseUrls: readonly string[]): Promise<void> {
+  for (const url of databaseUrls) {
+    const db = postgres(url, { max: 1, onnotice: () => {} });
+    await db`analyze`.finally(() => db.end());
   }
 }
 
@@ -177,7 +168,9 @@ async function interleaved(
   };
   console.log(`\n=== ${w} ${workloads[w]}`);
   for (const t of eligible) await run(t, settings.warmupSeconds);
-  if (w === 'W2' && settings.analyzeAfterWarmup) await analyzeBenchDatabases();
+  if (w === 'W2' && settings.analyzeAfterWarmup) {
+    await analyze(eligible.flatMap((t) => running.get(t)!.databaseUrl ?? []));
+  }
   const runs = new Map<Target, Awaited<ReturnType<typeof run>>[]>(eligible.map((t) => [t, []]));
   // Each round starts one target later (A B C, B C A, C A B): no target always follows the same one.
   for (let i = 0; i < settings.runs; i++) {

@@ -17,6 +17,8 @@ export const contractFloor = 'floor: Hono + postgres.js + the per-request contra
 export interface Running {
   url: string;
   procs: Subprocess[];
+  /** The target's own Postgres database, when it has one (not on PGlite). */
+  databaseUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ async function onPostgres(
   return {
     url,
     procs,
+    databaseUrl: db.url,
     async stop() {
       await stopAll(procs);
       await db.drop();
