@@ -1,6 +1,7 @@
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.ts';
+import { commitsLazily } from '../db/commit.ts';
 import { listStatement, placeholder, statement } from '../db/statement.ts';
 import type { Db } from '../db/types.ts';
 import type { Logger } from '../observability/log.ts';
@@ -36,21 +37,25 @@ function relayStatements(table: OutboxTable, batch: number) {
       .update(table)
       .set({ nextAttemptAt: placeholder(table.nextAttemptAt, 'until') })
       .where(
-        inArray(
-          table.id,
-          on
-            .select({ id: table.id })
-            .from(table)
-            .where(
-              and(
-                isNull(table.publishedAt),
-                isNull(table.deadAt),
-                lte(table.nextAttemptAt, placeholder(table.nextAttemptAt, 'now')),
-              ),
-            )
-            .orderBy(asc(table.createdAt))
-            .limit(batch)
-            .for('update', { skipLocked: true }),
+        and(
+          inArray(
+            table.id,
+            on
+              .select({ id: table.id })
+              .from(table)
+              .where(
+                and(
+                  isNull(table.publishedAt),
+                  isNull(table.deadAt),
+                  lte(table.nextAttemptAt, placeholder(table.nextAttemptAt, 'now')),
+                ),
+              )
+              .orderBy(asc(table.createdAt))
+              .limit(batch)
+              .for('update', { skipLocked: true }),
+          ),
+          // A lost claim or mark delivers the event again, deduplicated by its id (src/db/commit.ts).
+          commitsLazily,
         ),
       )
       .returning(),
@@ -59,7 +64,7 @@ function relayStatements(table: OutboxTable, batch: number) {
     on
       .update(table)
       .set({ publishedAt: placeholder(table.publishedAt, 'at') })
-      .where(inArray(table.id, ids as string[])),
+      .where(and(inArray(table.id, ids as string[]), commitsLazily)),
   );
   return { claim, markPublished };
 }

@@ -1,4 +1,5 @@
 import { and, eq, gt, isNull, lt, ne, or, type SQL, sql } from 'drizzle-orm';
+import { commitsLazily } from '../db/commit.ts';
 import { placeholder, statement, typed } from '../db/statement.ts';
 import type { SagaPhase, SagaRow, SagaTable } from './table.ts';
 
@@ -69,7 +70,8 @@ export function sagaStatements(table: SagaTable) {
           updatedAt: at('now'),
           leaseUntil: at('leaseUntil'),
         })
-        .where(held)
+        // A lost transition is redone: the step runs again under its stable key (src/db/commit.ts).
+        .where(and(held, commitsLazily))
         .returning(),
     ),
     renew: statement<{ id: string; owner: string; now: Date; leaseUntil: Date }, SagaRow[]>((on) =>

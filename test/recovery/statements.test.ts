@@ -2,12 +2,13 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { bigint, jsonb, pgSchema, text } from 'drizzle-orm/pg-core';
 import { timestampTz } from '../../src/db/columns.ts';
+import { commitsLazily } from '../../src/db/commit.ts';
 import { openPglite } from '../../src/db/pglite.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
-import { placeholder, statement } from '../../src/db/statement.ts';
+import { placeholder, sqlStatement, statement } from '../../src/db/statement.ts';
 import type { Database } from '../../src/db/types.ts';
 import { createDatabase, testDb } from '../support/database.ts';
 
@@ -43,6 +44,17 @@ const touch = statement<{ id: string; at: Date; body: Note['body'] }, { id: stri
     .set({ at: placeholder(notes.at, 'at'), body: placeholder(notes.body, 'body') })
     .where(eq(notes.id, sql.placeholder('id')))
     .returning({ id: notes.id }),
+);
+/** `touch` for bookkeeping that may commit without waiting for its WAL flush. */
+const touchLazily = statement<{ id: string; at: Date }, { id: string }[]>((on) =>
+  on
+    .update(notes)
+    .set({ at: placeholder(notes.at, 'at') })
+    .where(and(eq(notes.id, sql.placeholder('id')), commitsLazily))
+    .returning({ id: notes.id }),
+);
+const synchronousCommit = sqlStatement<Record<string, never>, { setting: string }>(
+  sql`select current_setting('synchronous_commit') as setting`,
 );
 
 let database: Database;
@@ -107,4 +119,21 @@ test("inside a transaction a statement runs on the transaction's connection", as
 
   await database.db.transaction((tx) => insert(tx, { id: 'c', cents: 1, body: { tags: [] }, at }));
   expect(await byId(database.db, { id: 'c' })).toHaveLength(1);
+});
+
+test('a lazily committed statement writes, and turns synchronous_commit off for its own transaction only', async () => {
+  await insert(database.db, { id: 'd', cents: 1, body: { tags: [] }, at });
+  const setting = async (on: Parameters<typeof byId>[0]) =>
+    (await synchronousCommit(on, {}))[0]!.setting;
+  const later = new Date(at.getTime() + 1000);
+  const inside = await database.db.transaction(async (tx) => {
+    expect(await setting(tx)).toBe('on');
+    expect(await touchLazily(tx, { id: 'd', at: later })).toEqual([{ id: 'd' }]);
+    return setting(tx);
+  });
+  expect(inside).toBe('off');
+  // Alone, it is its own transaction: the connection keeps committing synchronously after it.
+  for (let i = 0; i < 4; i++) await touchLazily(database.db, { id: 'd', at: later });
+  for (let i = 0; i < 4; i++) expect(await setting(database.db)).toBe('on');
+  expect((await byId(database.db, { id: 'd' }))[0]?.at).toEqual(later);
 });
