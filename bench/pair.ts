@@ -15,9 +15,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { command, label } from './support/builds.ts';
 import { cpuTicks, freePort, spawnServer, stopAll, until200 } from './support/processes.ts';
 import { benchSecret, seedPostgres, tokens } from './support/seed.ts';
-import { root } from './support/targets.ts';
 import { ensureWrk, type Workload, workloadPaths, writeScripts, wrk } from './support/wrk.ts';
 
 const [a, b, workload = 'W1', seconds = '4', rounds = '10'] = process.argv.slice(2);
@@ -42,17 +42,6 @@ function postgresPids(): number[] {
 
 const pin = (mask: string, pid: number) =>
   Bun.spawnSync(['taskset', '-a', '-p', mask, String(pid)], { stdout: 'ignore', stderr: 'ignore' });
-
-const floors: Record<string, string> = {
-  floor: 'hono-postgres.ts',
-  'contract-floor': 'hono-postgres-contract.ts',
-};
-const floorOf = (bin: string) => (Object.hasOwn(floors, bin) ? floors[bin] : undefined);
-const command = (bin: string) => {
-  const floor = floorOf(bin);
-  return floor ? [process.execPath, join(root, 'bench', 'floors', floor)] : [bin];
-};
-const label = (bin: string) => (floorOf(bin) ? bin : bin.split('/').pop()!);
 
 if ([a, b].includes('contract-floor') && w !== 'W1') {
   console.error('contract-floor serves W1 only');
