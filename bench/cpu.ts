@@ -1,9 +1,10 @@
 /**
  * `bun bench/cpu.ts <target name part> [W0|W1|W1a|W2] [seconds]`: CPU per request, by process.
  *
- * Starts one target as `npm run bench` does (BENCH_BIN picks the binary), warms it up for 3 s,
- * then reads utime+stime of the target's processes, every Postgres backend and nats-server
- * from /proc before and after one wrk run. Steadier than req/s on this noisy VM: Postgres's
+ * Starts one target as `npm run bench` does (BENCH_BIN picks the binary), warms it up for 3 s
+ * (analyzing its database after a W2 warm-up, as the bench does), then reads utime+stime of the
+ * target's processes, every Postgres backend and nats-server from /proc before and after one
+ * wrk run. Steadier than req/s on this noisy VM: Postgres's
  * own µs per request is a gauge of the machine's speed at that moment. Linux only.
  *
  *   bun bench/cpu.ts "monolith, Postgres" W1 6
@@ -12,7 +13,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuTicks } from './support/processes.ts';
-import { tokens } from './support/seed.ts';
+import { analyze, tokens } from './support/seed.ts';
 import { targets } from './support/targets.ts';
 import { ensureWrk, type Workload, workloadPaths, writeScripts, wrk } from './support/wrk.ts';
 
@@ -30,10 +31,14 @@ function servers(): Map<string, number> {
   const byProgram = new Map<string, number>();
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
-    const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-    const program = comm.startsWith('postgres') ? 'postgres' : comm;
-    if (program !== 'postgres' && program !== 'nats-server') continue;
-    byProgram.set(program, (byProgram.get(program) ?? 0) + cpuTicks(pid));
+    try {
+      const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      const program = comm.startsWith('postgres') ? 'postgres' : comm;
+      if (program !== 'postgres' && program !== 'nats-server') continue;
+      byProgram.set(program, (byProgram.get(program) ?? 0) + cpuTicks(pid));
+    } catch {
+      // The process ended between the listing and the read.
+    }
   }
   return byProgram;
 }
@@ -53,6 +58,8 @@ try {
       seconds: s,
     });
   await load(3);
+  // As `npm run bench` does: W2's tables, grown from empty, get plans for their size.
+  if (w === 'W2' && running.databaseUrl) await analyze([running.databaseUrl]);
   const before = running.procs.map((p) => cpuTicks(p.pid));
   const serversBefore = servers();
   const result = await load(Number(seconds));

@@ -18,7 +18,7 @@ import postgres from 'postgres';
 import { command, label } from './support/builds.ts';
 import { median, settle } from './support/load.ts';
 import { freePort, spawnServer, stopAll, until200 } from './support/processes.ts';
-import { benchSecret, seedPostgres, tokens } from './support/seed.ts';
+import { analyze, benchSecret, seedPostgres, tokens } from './support/seed.ts';
 import { ensureWrk, type Workload, workloadPaths, writeScripts, wrk } from './support/wrk.ts';
 
 const [a, b, workload = 'W2', seconds = '8', rounds = '6'] = process.argv.slice(2);
@@ -61,10 +61,7 @@ try {
   const load = (s: (typeof servers)[number], secs: number) =>
     wrk({ url: s.url, path: workloadPaths[w], script: scripts[w], connections: 32, seconds: secs });
   for (const s of servers) await load(s, 5);
-  for (const s of servers) {
-    const db = postgres(s.db.url, { max: 1, onnotice: () => {} });
-    await db`analyze`.finally(() => db.end());
-  }
+  await analyze(servers.map((s) => s.db.url));
   const rates = servers.map(() => [] as number[]);
   for (let r = 0; r < Number(rounds); r++) {
     const order = r % 2 ? [1, 0] : [0, 1];

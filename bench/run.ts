@@ -13,7 +13,7 @@ import { coldStarts } from './support/cold-start.ts';
 import { median, settle } from './support/load.ts';
 import { peakRssMiB } from './support/processes.ts';
 import { type Measured, report } from './support/report.ts';
-import { tokens } from './support/seed.ts';
+import { analyze, tokens } from './support/seed.ts';
 import { binary, type Running, root, type Target, targets } from './support/targets.ts';
 import { ensureWrk, type Workload, workloads, writeScripts, wrk } from './support/wrk.ts';
 
@@ -132,18 +132,6 @@ async function checkpoint(): Promise<void> {
     await Bun.sleep(2_000);
   } finally {
     await sql.end();
-  }
-}
-
-/**
- * ANALYZE in each target's database: tables the warm-up grew from empty (reservations, payments)
- * otherwise keep the sequential-scan plans prepared statements chose while they were empty, until
- * autovacuum gets to them, which on a server with autovacuum off is never (bench/README.md, W2).
- */
-async function analyze(databaseUrls: readonly string[]): Promise<void> {
-  for (const url of databaseUrls) {
-    const db = postgres(url, { max: 1, onnotice: () => {} });
-    await db`analyze`.finally(() => db.end());
   }
 }
 

@@ -84,6 +84,18 @@ export async function seedPostgres(adminUrl: string) {
   };
 }
 
+/**
+ * ANALYZE each database: tables a W2 warm-up grew from empty (reservations, payments) otherwise
+ * keep the sequential-scan plans prepared statements chose while they were empty, until
+ * autovacuum gets to them, which on a server with autovacuum off is never (bench/README.md, W2).
+ */
+export async function analyze(databaseUrls: readonly string[]): Promise<void> {
+  for (const url of databaseUrls) {
+    const db = postgres(url, { max: 1, onnotice: () => {} });
+    await db`analyze`.finally(() => db.end());
+  }
+}
+
 /** An embedded PGlite data directory with the same schema and data, made before the node starts. */
 export async function seedPglite(dataDir: string): Promise<void> {
   const { openPglite } = await import('../../src/db/pglite.ts');
