@@ -41,14 +41,17 @@ async function onPostgres(
   start: (databaseUrl: string) => { procs: Subprocess[]; url: string; readyPath: string },
 ): Promise<Running> {
   const db = await seedPostgres(adminUrl);
-  const { procs, url, readyPath } = start(db.url);
+  let started: ReturnType<typeof start> | undefined;
   try {
-    await until200(`${url}${readyPath}`, procs[0]!);
+    started = start(db.url);
+    await until200(`${started.url}${started.readyPath}`, started.procs[0]!);
   } catch (err) {
-    await stopAll(procs);
+    // A spawn that throws (no binary built) must not leave the seeded database behind.
+    await stopAll(started?.procs ?? []);
     await db.drop();
     throw err;
   }
+  const { procs, url } = started;
   return {
     url,
     procs,
