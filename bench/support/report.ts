@@ -74,7 +74,7 @@ export async function report(o: Input): Promise<string> {
     '## Commands',
     '',
     '- `npm run bench`: this whole page (it builds `dist/bunshop` with `npm run build`, i.e. `bun build --compile --minify --sourcemap --bytecode --format=esm --splitting`, and installs the peer with `npm ci --prefix bench/peers/moleculer`); `npm run bench -- --quick` for a few seconds per case; `--only=<part of a target name>` for some targets (parts joined by `|`; no RESULTS.md then).',
-    "- `bun bench/micro/transport.ts [--quick]`: the micro-benchmarks alone. `bun bench/micro/nats-layers.ts`: a NATS call's CPU layer by layer. `bun bench/tracing-overhead.ts`: tracing on against off. `bun bench/pair.ts <A> <B> W1`: CPU per request of two builds (or `floor`, `contract-floor`) side by side.",
+    "- `bun bench/micro/transport.ts [--quick]`: the micro-benchmarks alone. `bun bench/micro/nats-layers.ts`: a NATS call's CPU layer by layer. `bun bench/tracing-overhead.ts`: tracing on against off. `bun bench/pair.ts <A> <B> W1`: CPU per request of two builds (or `floor`, `contract-floor`) side by side; `bun bench/rate-pair.ts <A> <B> W2`: their orders per second turn by turn, with Postgres's WAL syncs per order.",
     '- `bun bench/run.ts --report=bench/results/<run>.json`: this page again from a saved run.',
     '- Where the time goes, and how to profile it: bench/README.md.',
     '',
