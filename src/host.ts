@@ -67,6 +67,7 @@ export function hostModules(o: {
         return result;
       },
       eventsWritten: () => relay?.nudge(),
+      sharesDatabaseWith: (contract) => o.byModule.get(contract.name) === database,
       settings: {
         requestTimeoutMs: config.requestTimeoutMs,
         adminEmail: config.adminEmail,

@@ -20,6 +20,8 @@ export interface ModuleRuntime {
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Wakes the outbox relay after a single statement, outside `transaction`, committed events. */
   eventsWritten(): void;
+  /** True when `contract`'s module runs in this process on this module's own database. */
+  sharesDatabaseWith(contract: Contract): boolean;
   settings: ModuleSettings;
 }
 

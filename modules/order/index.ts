@@ -28,6 +28,9 @@ export const orderModule = defineModule({
       log: rt.log,
       metrics: rt.metrics,
       owner: rt.nodeId,
+      // Inventory and payment on this order database: their commits flush the saga's transitions.
+      lazyTransitions:
+        rt.sharesDatabaseWith(inventoryContract) && rt.sharesDatabaseWith(paymentContract),
       leaseMs: rt.settings.sagaLeaseMs,
       // Look for orphaned sagas several times per lease, so a takeover follows soon after expiry.
       recoverEveryMs: Math.max(1_000, Math.floor(rt.settings.sagaLeaseMs / 3)),

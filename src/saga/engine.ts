@@ -27,6 +27,13 @@ export interface SagaEngineOptions<S, R = void> {
   leaseMs?: number;
   stepTimeoutMs?: number;
   recoverEveryMs?: number;
+  /**
+   * Transitions that keep the lease commit without waiting for their WAL flush. Only when every
+   * step's effects commit to the same Postgres server as the saga's table: the next step's own
+   * flush then covers the transition, so no effect can outlive the record that it ran
+   * (src/db/commit.ts). Across servers a lost transition could hide a step that did run.
+   */
+  lazyTransitions?: boolean;
 }
 
 /**
@@ -50,6 +57,7 @@ export class SagaEngine<S, R = void> {
     const pivot = options.definition.steps.findIndex((s) => s.pivot);
     this.#pivot = pivot < 0 ? options.definition.steps.length : pivot;
     this.#o = {
+      lazyTransitions: false,
       leaseMs: 30_000,
       stepTimeoutMs: 5_000,
       recoverEveryMs: 5_000,
@@ -296,7 +304,9 @@ export class SagaEngine<S, R = void> {
     const leaseUntil = fresh ? row.leaseUntil! : new Date(now + leaseMs);
     // Every column a transition may change, written whole: only the lease holder writes.
     const next = { ...row, ...patch };
-    const [written] = await this.#sql.write(db, {
+    // A lease extension always waits for its flush: a lost one could let another node take over.
+    const write = fresh && this.#o.lazyTransitions ? this.#sql.writeLazily : this.#sql.write;
+    const [written] = await write(db, {
       id: row.id,
       owner,
       now: new Date(now),

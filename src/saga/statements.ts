@@ -15,6 +15,38 @@ const heldBy = (table: SagaTable, id: string, owner: string, now: string) =>
 export function sagaStatements(table: SagaTable) {
   const at = (name: string) => placeholder(table.leaseUntil, name);
   const held = heldBy(table, 'id', 'owner', 'now');
+  /** Every column a transition may change, written whole while `owner` holds the lease. */
+  const transition = (lazily: boolean) =>
+    statement<
+      {
+        id: string;
+        owner: string;
+        now: Date;
+        state: unknown;
+        phase: SagaPhase;
+        step: number;
+        reason: string | null;
+        undoFrom: number | null;
+        attempts: number;
+        leaseUntil: Date;
+      },
+      SagaRow[]
+    >((on) =>
+      on
+        .update(table)
+        .set({
+          state: placeholder(table.state, 'state'),
+          phase: placeholder(table.phase, 'phase'),
+          step: placeholder(table.step, 'step'),
+          reason: placeholder(table.reason, 'reason'),
+          undoFrom: placeholder(table.undoFrom, 'undoFrom'),
+          attempts: placeholder(table.attempts, 'attempts'),
+          updatedAt: at('now'),
+          leaseUntil: at('leaseUntil'),
+        })
+        .where(lazily ? and(held, commitsLazily) : held)
+        .returning(),
+    );
   return {
     begin: statement<
       {
@@ -43,37 +75,9 @@ export function sagaStatements(table: SagaTable) {
         })
         .returning(),
     ),
-    write: statement<
-      {
-        id: string;
-        owner: string;
-        now: Date;
-        state: unknown;
-        phase: SagaPhase;
-        step: number;
-        reason: string | null;
-        undoFrom: number | null;
-        attempts: number;
-        leaseUntil: Date;
-      },
-      SagaRow[]
-    >((on) =>
-      on
-        .update(table)
-        .set({
-          state: placeholder(table.state, 'state'),
-          phase: placeholder(table.phase, 'phase'),
-          step: placeholder(table.step, 'step'),
-          reason: placeholder(table.reason, 'reason'),
-          undoFrom: placeholder(table.undoFrom, 'undoFrom'),
-          attempts: placeholder(table.attempts, 'attempts'),
-          updatedAt: at('now'),
-          leaseUntil: at('leaseUntil'),
-        })
-        // A lost transition is redone: the step runs again under its stable key (src/db/commit.ts).
-        .where(and(held, commitsLazily))
-        .returning(),
-    ),
+    write: transition(false),
+    /** `write`, committed without waiting for its WAL flush (SagaEngineOptions.lazyTransitions). */
+    writeLazily: transition(true),
     renew: statement<{ id: string; owner: string; now: Date; leaseUntil: Date }, SagaRow[]>((on) =>
       on
         .update(table)
