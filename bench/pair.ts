@@ -15,9 +15,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { command, label } from './support/builds.ts';
-import { cpuTicks, freePort, spawnServer, stopAll, until200 } from './support/processes.ts';
-import { benchSecret, seedPostgres, tokens } from './support/seed.ts';
+import { label, spawnBuild } from './support/builds.ts';
+import { cpuTicks, stopAll, until200 } from './support/processes.ts';
+import { seedPostgres, tokens } from './support/seed.ts';
 import { ensureWrk, type Workload, workloadPaths, writeScripts, wrk } from './support/wrk.ts';
 
 const [a, b, workload = 'W1', seconds = '4', rounds = '10'] = process.argv.slice(2);
@@ -51,16 +51,7 @@ ensureWrk();
 const db = await seedPostgres(
   process.env.BENCH_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test',
 );
-const servers = [a, b].map((bin) => {
-  const port = freePort();
-  const proc = spawnServer(command(bin), {
-    LOG_LEVEL: 'warn',
-    JWT_SECRET: benchSecret,
-    DATABASE_URL: db.url,
-    PORT: String(port),
-  });
-  return { bin, url: `http://127.0.0.1:${port}`, proc };
-});
+const servers = [a, b].map((bin) => spawnBuild(bin, db.url));
 try {
   // The floor has no /health/ready; a read answers on both once the database is there.
   for (const s of servers) await until200(`${s.url}/inventory/items/SKU-0001`, s.proc);

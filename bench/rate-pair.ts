@@ -15,10 +15,10 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { command, label } from './support/builds.ts';
+import { label, spawnBuild } from './support/builds.ts';
 import { median, settle } from './support/load.ts';
-import { freePort, spawnServer, stopAll, until200 } from './support/processes.ts';
-import { analyze, benchSecret, seedPostgres, tokens } from './support/seed.ts';
+import { stopAll, until200 } from './support/processes.ts';
+import { analyze, seedPostgres, tokens } from './support/seed.ts';
 import { ensureWrk, type Workload, workloadPaths, writeScripts, wrk } from './support/wrk.ts';
 
 const [a, b, workload = 'W2', seconds = '8', rounds = '6'] = process.argv.slice(2);
@@ -37,25 +37,16 @@ const wal = async () =>
   )[0]!;
 
 ensureWrk();
-const servers: {
-  bin: string;
-  url: string;
-  proc: ReturnType<typeof spawnServer>;
+const servers: (ReturnType<typeof spawnBuild> & {
   db: Awaited<ReturnType<typeof seedPostgres>>;
-}[] = [];
+})[] = [];
 try {
   for (const bin of [a, b]) {
     const db = await seedPostgres(adminUrl);
-    const port = freePort();
-    const proc = spawnServer(command(bin), {
-      LOG_LEVEL: 'warn',
-      JWT_SECRET: benchSecret,
-      DATABASE_URL: db.url,
-      PORT: String(port),
-    });
-    servers.push({ bin, url: `http://127.0.0.1:${port}`, proc, db });
+    const server = { ...spawnBuild(bin, db.url), db };
+    servers.push(server);
     // The floor has no /health/ready; a read answers on both once the database is there.
-    await until200(`http://127.0.0.1:${port}/inventory/items/SKU-0001`, proc);
+    await until200(`${server.url}/inventory/items/SKU-0001`, server.proc);
   }
   const scripts = writeScripts(join(tmpdir(), 'bunshop-bench-rate-pair'), await tokens());
   const load = (s: (typeof servers)[number], secs: number) =>

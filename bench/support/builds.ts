@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { freePort, spawnServer } from './processes.ts';
+import { benchSecret } from './seed.ts';
 import { root } from './targets.ts';
 
 /** What `bench/pair.ts` and `bench/rate-pair.ts` accept in place of a binary. */
@@ -16,3 +18,15 @@ export const command = (bin: string): string[] => {
 
 /** A floor's name, or a binary's file name. */
 export const label = (bin: string): string => (floorOf(bin) ? bin : bin.split('/').pop()!);
+
+/** Starts a build (or a floor) on a seeded database, quietly, on a free port. */
+export function spawnBuild(bin: string, databaseUrl: string) {
+  const port = freePort();
+  const proc = spawnServer(command(bin), {
+    LOG_LEVEL: 'warn',
+    JWT_SECRET: benchSecret,
+    DATABASE_URL: databaseUrl,
+    PORT: String(port),
+  });
+  return { bin, url: `http://127.0.0.1:${port}`, proc };
+}
