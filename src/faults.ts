@@ -18,6 +18,7 @@ export function crashPoint(name: string): void {
 const [delayed, delayMs] = (process.env.BUNSHOP_TEST_DELAY ?? '').split(':');
 
 /** Resolves at once unless a test asked to hold this action. */
-export function delayPoint(action: string): Promise<void> | undefined {
-  return delayed && action === delayed ? Bun.sleep(Number(delayMs) || 0) : undefined;
+export function delayPoint(module: string, action: string): Promise<void> | undefined {
+  // The name is built only when a test holds some action: this runs on every call.
+  return delayed && `${module}.${action}` === delayed ? Bun.sleep(Number(delayMs) || 0) : undefined;
 }

@@ -34,23 +34,45 @@ const expired = () =>
     retryAfter: 1,
   });
 
+/** What becomes of the work's outcome before the caller sees it; either may throw. */
+export interface Settle {
+  ok(value: unknown): unknown;
+  failed(err: unknown): unknown;
+}
+
 /**
  * The caller stops waiting at its deadline, whatever the handler is stuck on (a database that
  * went away, a lock): the answer is `deadline_exceeded`, as over NATS; the work itself runs on.
- * A timer per call cost more than the rest of a direct call, hence the shared slots.
+ * A timer per call cost more than the rest of a direct call, hence the shared slots. `settle`
+ * maps the outcome inside the same promise, where a `then` after it would add another.
  */
-export function withinDeadline<T>(work: Promise<T>, deadline: number, clock: Clock): Promise<T> {
+export function withinDeadline<T>(
+  work: Promise<T>,
+  deadline: number,
+  clock: Clock,
+  settle?: Settle,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const slot = slotAt(deadline, clock);
     slot.add(reject);
     work.then(
       (value) => {
         slot.delete(reject);
-        resolve(value);
+        if (!settle) return resolve(value);
+        try {
+          resolve(settle.ok(value) as T);
+        } catch (err) {
+          reject(err);
+        }
       },
       (err) => {
         slot.delete(reject);
-        reject(err);
+        if (!settle) return reject(err);
+        try {
+          reject(settle.failed(err));
+        } catch (thrown) {
+          reject(thrown);
+        }
       },
     );
   });
