@@ -111,9 +111,9 @@ export function createGateway(o: GatewayOptions) {
    * request is one handler call: no compose, no `next()` promise, no context variables.
    * `template` labels the metric, span and log line: the route's, or `unmatched`.
    */
-  const envelope =
-    (template: string, handle: Handle) =>
-    async (c: Context): Promise<Response> => {
+  const envelope = (template: string, handle: Handle) => {
+    const route = templateOf(template);
+    return async (c: Context): Promise<Response> => {
       const started = performance.now();
       // The request's Headers, once: Hono's `c.req.header` looks the object up on each call.
       const headers = c.req.raw.headers;
@@ -127,19 +127,21 @@ export function createGateway(o: GatewayOptions) {
         ? contextFromHeaders((name) => headers.get(name) ?? undefined)
         : ROOT_CONTEXT;
       const traced = !quiet && tracingOn();
-      const span = !traced
-        ? trace.wrapSpanContext(trace.getSpanContext(parent) ?? INVALID_SPAN_CONTEXT)
-        : tracer.startSpan(
+      // Untraced, the span is the caller's passed through; with no caller's trace, there is none.
+      const span = traced
+        ? tracer.startSpan(
             method,
             {
               kind: SpanKind.SERVER,
               attributes: { 'http.request.method': method, 'url.path': path },
             },
             parent,
-          );
-      // Without a span or a caller's trace there is nothing to carry but the request id.
-      const carried = traced || parent !== ROOT_CONTEXT ? trace.setSpan(parent, span) : parent;
-      const route = templateOf(template);
+          )
+        : parent === ROOT_CONTEXT
+          ? undefined
+          : trace.wrapSpanContext(trace.getSpanContext(parent) ?? INVALID_SPAN_CONTEXT);
+      // Without a span there is nothing to carry but the request id.
+      const carried = span ? trace.setSpan(parent, span) : parent;
       let res: Response;
       try {
         res = await context.with(
@@ -157,7 +159,7 @@ export function createGateway(o: GatewayOptions) {
       res.headers.set('x-request-id', requestId);
       const seconds = (performance.now() - started) / 1000;
       o.metrics.http.observe([method, route, String(status)], seconds);
-      if (traced) {
+      if (traced && span) {
         span.updateName(`${method} ${route}`);
         span.setAttributes({ 'http.route': route, 'http.response.status_code': status });
         if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
@@ -165,7 +167,7 @@ export function createGateway(o: GatewayOptions) {
       }
       const level = quiet ? 'debug' : 'info';
       if (!o.log.enabled(level)) return res;
-      const ids = span.spanContext();
+      const ids = span?.spanContext() ?? INVALID_SPAN_CONTEXT;
       o.log[level]('request', {
         method,
         route,
@@ -175,10 +177,11 @@ export function createGateway(o: GatewayOptions) {
         requestId,
         ...(isSpanContextValid(ids) ? { traceId: ids.traceId } : {}),
         // Without tracing the span is the caller's, passed through: its id is not this node's.
-        ...(span.isRecording() ? { spanId: ids.spanId } : {}),
+        ...(span?.isRecording() ? { spanId: ids.spanId } : {}),
       });
       return res;
     };
+  };
 
   /** The route's request as its handler sees it, once the caller and the body are known. */
   const requestOf = (

@@ -13,9 +13,36 @@ export function activeRequestId(ctx: Context = context.active()): string | undef
   return ctx.getValue(requestIdKey) as string | undefined;
 }
 
+/**
+ * A context that adds the request id to its parent: one object per request, where OpenTelemetry's
+ * own `setValue` copies the parent's map and makes three closures.
+ */
+class RequestScope implements Context {
+  constructor(
+    private readonly parent: Context,
+    private readonly requestId: string,
+  ) {}
+
+  getValue(key: symbol): unknown {
+    return key === requestIdKey ? this.requestId : this.parent.getValue(key);
+  }
+
+  setValue(key: symbol, value: unknown): Context {
+    return key === requestIdKey
+      ? new RequestScope(this.parent, value as string)
+      : new RequestScope(this.parent.setValue(key, value), this.requestId);
+  }
+
+  deleteValue(key: symbol): Context {
+    return key === requestIdKey
+      ? this.parent.deleteValue(key)
+      : new RequestScope(this.parent.deleteValue(key), this.requestId);
+  }
+}
+
 /** The request a piece of work belongs to, carried with the active trace context. */
 export function withRequestId(ctx: Context, requestId: string): Context {
-  return ctx.setValue(requestIdKey, requestId);
+  return new RequestScope(ctx, requestId);
 }
 
 /**
