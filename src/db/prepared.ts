@@ -15,7 +15,7 @@ export function preparingAll<T extends Client>(client: T): T {
   // Made once: the proxy is asked for `unsafe` on every query.
   const unsafe = ((query, params, options) =>
     client.unsafe(query, params, { ...options, prepare: true })) as Unsafe;
-  return new Proxy(client, {
+  const proxy = new Proxy(client, {
     get(target, key, receiver) {
       if (key === 'unsafe') return unsafe;
       if (key === 'begin' || key === 'savepoint') {
@@ -33,4 +33,17 @@ export function preparingAll<T extends Client>(client: T): T {
       return Reflect.get(target, key, receiver);
     },
   });
+  unwrapped.set(proxy, client);
+  return proxy;
+}
+
+const unwrapped = new WeakMap<object, Client>();
+
+/**
+ * The postgres.js client behind a `preparingAll` proxy, for callers that ask for prepared
+ * statements themselves (`statement`): a proxy's trap and the options' copy on every query
+ * cost more than this lookup. Any other client is returned as it is.
+ */
+export function unprepared<T extends object>(client: T): T {
+  return (unwrapped.get(client) as T | undefined) ?? client;
 }

@@ -1,6 +1,7 @@
 import { Column, fillPlaceholders, is, Param, type Placeholder, SQL, sql } from 'drizzle-orm';
 import { PostgresJsSession } from 'drizzle-orm/postgres-js';
 import * as drizzleUtils from 'drizzle-orm/utils';
+import { unprepared } from './prepared.ts';
 import type { Queryable } from './types.ts';
 
 type Values = Record<string, unknown>;
@@ -32,6 +33,8 @@ type Unsafe = (
 ) => Promise<unknown> & { values(): Promise<unknown[][]> };
 
 let made = 0;
+/** postgres.js's options for every statement here: prepared once per connection. */
+const preparing = { prepare: true };
 
 /**
  * A query whose SQL drizzle builds once, with `sql.placeholder`s for its values, and which runs
@@ -71,15 +74,17 @@ function runner<R>(prepared: Runnable<R>, session: Session): Run<R> {
     const { queryString, params, fields, joinsNotNullableMap } = lean;
     if (!fields) {
       return (s, values) =>
-        (s.client as { unsafe: Unsafe }).unsafe(queryString, fillPlaceholders(params, values), {
-          prepare: true,
-        }) as Promise<R>;
+        unprepared(s.client as { unsafe: Unsafe }).unsafe(
+          queryString,
+          fillPlaceholders(params, values),
+          preparing,
+        ) as Promise<R>;
     }
     const map =
       flatRowMapper(fields) ?? ((row: unknown[]) => mapResultRow(fields, row, joinsNotNullableMap));
     return async (s, values) => {
-      const rows = await (s.client as { unsafe: Unsafe })
-        .unsafe(queryString, fillPlaceholders(params, values), { prepare: true })
+      const rows = await unprepared(s.client as { unsafe: Unsafe })
+        .unsafe(queryString, fillPlaceholders(params, values), preparing)
         .values();
       return rows.map(map) as R;
     };
