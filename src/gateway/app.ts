@@ -10,6 +10,7 @@ import { type Context, Hono } from 'hono';
 import { RegExpRouter } from 'hono/router/reg-exp-router';
 import type { Clock } from '../clock.ts';
 import { anonymous, type CallContext, saneRequestId } from '../context.ts';
+import type { Schema } from '../contract.ts';
 import { AppError, toAppError } from '../errors.ts';
 import type { Logger } from '../observability/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -184,23 +185,14 @@ export function createGateway(o: GatewayOptions) {
   };
 
   /** The route's request as its handler sees it, once the caller and the body are known. */
-  const requestOf = (
-    def: AnyRoute,
-    c: Context,
-    ctx: CallContext,
-    body: unknown,
-  ): RouteRequest<unknown, unknown> => ({
-    hono: c,
-    ctx,
-    body: def.body ? parseOrThrow(def.body, body, 'request body') : undefined,
-    query: def.query ? parseOrThrow(def.query, c.req.query(), 'query string') : undefined,
-    param: (name) => c.req.param(name) ?? '',
-    header: (name) => c.req.header(name),
-    // Looked up only by the routes that use it (sign-in limits): it is not free.
-    get clientAddress() {
-      return clientAddress(c.req.raw, c.env, o.trustProxy);
-    },
-  });
+  const requestOf = (def: AnyRoute, c: Context, ctx: CallContext, body: unknown): HandlerRequest =>
+    new HandlerRequest(
+      c,
+      ctx,
+      def.body ? parseOrThrow(def.body, body, 'request body') : undefined,
+      def.query ? parseOrThrow(def.query, c.req.query(), 'query string') : undefined,
+      o.trustProxy,
+    );
 
   const routeHandler = (def: AnyRoute): Handle => {
     // A public route without a body has nothing to wait for before its handler: no extra step.
@@ -254,6 +246,29 @@ export function createGateway(o: GatewayOptions) {
   });
 
   return { app, routes, api };
+}
+
+/** The route's request as its handler sees it: a class, so its getter is not made per request. */
+class HandlerRequest implements RouteRequest<Schema | undefined, Schema | undefined> {
+  readonly param: (name: string) => string;
+  readonly header: (name: string) => string | undefined;
+
+  constructor(
+    readonly hono: Context,
+    readonly ctx: CallContext,
+    readonly body: unknown,
+    readonly query: unknown,
+    private readonly trustProxy: boolean,
+  ) {
+    // Own functions, not methods: handlers destructure them (`({ param }) => param('id')`).
+    this.param = (name) => hono.req.param(name) ?? '';
+    this.header = (name) => hono.req.header(name);
+  }
+
+  /** Looked up only by the routes that use it (sign-in limits): it is not free. */
+  get clientAddress(): string {
+    return clientAddress(this.hono.req.raw, this.hono.env, this.trustProxy);
+  }
 }
 
 /** An anonymous caller's context: a public route needs no token, so nothing to await. */

@@ -11,7 +11,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { activeRequestId, withRequestId } from '../observability/scope.ts';
 import { inSpan, SpanKind, tracingOn } from '../observability/tracing.ts';
 import { parseOrThrow } from '../validation.ts';
-import { withinDeadline } from './deadlines.ts';
+import { type Settle, withinDeadline } from './deadlines.ts';
 import { isServerFault } from './middleware.ts';
 
 type Handler = (input: unknown, ctx: CallContext) => Promise<unknown>;
@@ -19,7 +19,14 @@ type ActionDef = Contract['actions'][string];
 
 interface Hosted {
   contract: Contract;
-  service: Record<string, Handler>;
+  actions: Map<string, HostedAction>;
+}
+
+/** An action with its handler, and what becomes of its outcome: made once, used by every call. */
+interface HostedAction {
+  def: ActionDef;
+  handler: Handler;
+  settle: Settle;
 }
 
 /**
@@ -36,10 +43,22 @@ export class Dispatcher {
   ) {}
 
   host<C extends Contract>(contract: C, service: ServiceOf<C>): void {
-    this.#hosted.set(contract.name, {
-      contract,
-      service: service as unknown as Record<string, Handler>,
-    });
+    const module = contract.name;
+    const handlers = service as unknown as Record<string, Handler | undefined>;
+    const actions = new Map<string, HostedAction>();
+    for (const [action, def] of Object.entries(contract.actions as Contract['actions'])) {
+      const handler = handlers[action];
+      if (!handler) continue;
+      actions.set(action, {
+        def,
+        handler,
+        settle: {
+          ok: (output) => this.#checked(output, def, module, action),
+          failed: (err) => this.#failure(err, module, action),
+        },
+      });
+    }
+    this.#hosted.set(module, { contract, actions });
   }
 
   hosts(module: string): boolean {
@@ -101,7 +120,7 @@ export class Dispatcher {
       throw err;
     } finally {
       // Only actions that exist: a caller cannot grow the label set with made-up names.
-      if (code !== 'not_found' || this.contract(module)?.actions[action]) {
+      if (code !== 'not_found' || this.#hosted.get(module)?.actions.has(action)) {
         this.metrics?.handled.observe([module, action, code], (performance.now() - started) / 1000);
       }
     }
@@ -119,26 +138,18 @@ export class Dispatcher {
     ctx: CallContext,
     remote: boolean,
   ): Promise<unknown> {
-    const hosted = this.#hosted.get(module);
-    const def =
-      hosted && Object.hasOwn(hosted.contract.actions, action)
-        ? hosted.contract.actions[action]
-        : undefined;
-    const handler = hosted?.service[action];
-    if (!def || !handler) {
+    const hosted = this.#hosted.get(module)?.actions.get(action);
+    if (!hosted) {
       return Promise.reject(new AppError('not_found', `No action ${module}.${action}.`));
     }
     const hold = delayPoint(module, action);
     // A direct call's caller checked the deadline a moment ago (middleware `deadline`), here.
-    if (hold) return hold.then(() => this.#invoke(module, action, def, handler, input, ctx, true));
-    return this.#invoke(module, action, def, handler, input, ctx, remote);
+    if (hold) return hold.then(() => this.#invoke(hosted, input, ctx, true));
+    return this.#invoke(hosted, input, ctx, remote);
   }
 
   #invoke(
-    module: string,
-    action: string,
-    def: ActionDef,
-    handler: Handler,
+    { def, handler, settle }: HostedAction,
     input: unknown,
     ctx: CallContext,
     checkDeadline: boolean,
@@ -148,12 +159,9 @@ export class Dispatcher {
       if (checkDeadline) assertNotExpired(ctx);
       work = handler(parseOrThrow(def.input, input), ctx);
     } catch (err) {
-      return Promise.reject(this.#failure(err, module, action));
+      return Promise.reject(settle.failed(err));
     }
-    return withinDeadline(work, ctx.deadline, this.clock, {
-      ok: (output) => this.#checked(output, def, module, action),
-      failed: (err) => this.#failure(err, module, action),
-    });
+    return withinDeadline(work, ctx.deadline, this.clock, settle);
   }
 
   /** The handler's output as its contract declares it, or `internal` if it is not. */
