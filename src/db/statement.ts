@@ -34,7 +34,8 @@ type Unsafe = (
 
 let made = 0;
 /** postgres.js's options for every statement here: prepared once per connection. */
-const preparing = { prepare: true };
+// Frozen: postgres.js keeps it by reference, and `.simple()` on a query would change it for all.
+const preparing = Object.freeze({ prepare: true });
 
 /**
  * A query whose SQL drizzle builds once, with `sql.placeholder`s for its values, and which runs

@@ -21,6 +21,8 @@ function slotAt(deadline: number, clock: Clock): Set<Reject> {
       () => {
         slots.delete(at);
         for (const reject of due) reject(expired());
+        // Work that ends after this has lost the race: its outcome is settled by no one.
+        due.clear();
       },
       Math.max(0, at - clock.now()),
     ).unref();
@@ -57,7 +59,8 @@ export function withinDeadline<T>(
     slot.add(reject);
     work.then(
       (value) => {
-        slot.delete(reject);
+        // Late (the deadline answered already): no output check, no failure logged.
+        if (!slot.delete(reject)) return;
         if (!settle) return resolve(value);
         try {
           resolve(settle.ok(value) as T);
@@ -66,7 +69,7 @@ export function withinDeadline<T>(
         }
       },
       (err) => {
-        slot.delete(reject);
+        if (!slot.delete(reject)) return;
         if (!settle) return reject(err);
         try {
           reject(settle.failed(err));

@@ -157,7 +157,8 @@ export class Dispatcher {
     let work: Promise<unknown>;
     try {
       if (checkDeadline) assertNotExpired(ctx);
-      work = handler(parseOrThrow(def.input, input), ctx);
+      // The same promise when it is one (every service's actions are async); a value otherwise.
+      work = Promise.resolve(handler(parseOrThrow(def.input, input), ctx));
     } catch (err) {
       return Promise.reject(settle.failed(err));
     }

@@ -42,9 +42,9 @@ async function start(env: Record<string, string>): Promise<NodeProcess> {
       ADMIN_EMAIL: admin.email,
       ADMIN_PASSWORD: admin.password,
       TRANSPORT: 'local',
-      // A lease this short makes the transition after the held charge one that extends it.
-      SAGA_LEASE_MS: '1500',
-      BUNSHOP_TEST_DELAY: 'payment.charge:1100',
+      // The charge held past a third of the lease: the transition after it extends the lease.
+      SAGA_LEASE_MS: '3000',
+      BUNSHOP_TEST_DELAY: 'payment.charge:1500',
       ...env,
     },
     60_000,
