@@ -16,10 +16,9 @@ import { createLogger, type Logger } from './observability/log.ts';
 import { breakerLevels, createMetrics, type Metrics } from './observability/metrics.ts';
 import { startTracing } from './observability/tracing.ts';
 import { readinessChecks } from './readiness.ts';
-import { resilience } from './resilience/index.ts';
+import { callRouter } from './transport/call-router.ts';
 import { Dispatcher } from './transport/dispatcher.ts';
-import { deadline, observeCalls } from './transport/middleware.ts';
-import { LocalTransport, Router } from './transport/router.ts';
+import { LocalTransport } from './transport/router.ts';
 
 export interface RunningNode {
   url: string;
@@ -150,23 +149,12 @@ async function wire({
     nats && nc
       ? new nats.NatsTransport(nc, config.subjectPrefix, clock)
       : new LocalTransport(dispatcher);
-  // After the metrics: a call is counted once, with the outcome its caller saw.
-  const guard = resilience({
-    isRemote: (module) => !dispatcher.hosts(module),
-    log,
-    clock,
-    onBreakerChange: (module, state) => metrics.breakerState.set({ module }, breakerLevels[state]),
-  });
   // Every remote target starts closed, so dashboards show a state before the first change.
   for (const def of defs) {
     if (nc && !config.modules.includes(def.contract.name))
       metrics.breakerState.set({ module: def.contract.name }, breakerLevels.closed);
   }
-  const router = new Router(dispatcher, transport, [
-    deadline,
-    observeCalls(metrics, dispatcher, transport.kind),
-    guard,
-  ]);
+  const router = callRouter({ dispatcher, transport, metrics, log, clock });
   let shuttingDown = false;
   const self = (): NodeInfo => ({
     nodeId: config.nodeId,

@@ -14,10 +14,9 @@ import { Hono } from 'hono';
 import { inventoryContract } from '../../modules/inventory/contract.ts';
 import { inventoryRoutes } from '../../modules/inventory/routes.ts';
 import { systemClock } from '../../src/clock.ts';
-import { createGateway } from '../../src/gateway/app.ts';
 import { Dispatcher } from '../../src/transport/dispatcher.ts';
 import { LocalTransport } from '../../src/transport/router.ts';
-import { benchKernel, routerFor } from '../support/kernel.ts';
+import { benchKernel, gatewayFor, routerFor } from '../support/kernel.ts';
 
 const inFlight = 32;
 const batches = 1500;
@@ -28,20 +27,12 @@ const row = { name: 'Item 1', priceCents: 100, available: 1000 };
 dispatcher.host(inventoryContract, {
   getItem: async ({ sku }: { sku: string }) => ({ sku, ...row }),
 } as never);
-const { app } = createGateway({
-  router: routerFor(dispatcher, new LocalTransport(dispatcher), metrics, log),
+const app = gatewayFor(
+  routerFor(dispatcher, new LocalTransport(dispatcher), metrics, log),
   metrics,
   log,
-  clock: systemClock,
-  jwtSecret: 'micro-bench-secret-that-is-long-enough-000000',
-  tokenTtlSeconds: 900,
-  requestTimeoutMs: 10_000,
-  bodyLimitBytes: 64 * 1024,
-  signIn: { perEmail: 5, perAddress: 20, windowSeconds: 60 },
-  requestsPerMinute: 0,
-  trustProxy: false,
-  mount: [inventoryRoutes],
-});
+  [inventoryRoutes],
+);
 
 const bare = new Hono();
 bare.get('/inventory/items/:sku', (c) => c.json({ sku: c.req.param('sku'), ...row }));

@@ -1,11 +1,11 @@
 import { systemClock } from '../../src/clock.ts';
+import { createGateway, type GatewayOptions } from '../../src/gateway/app.ts';
 import { createLogger, type Logger } from '../../src/observability/log.ts';
-import { breakerLevels, createMetrics, type Metrics } from '../../src/observability/metrics.ts';
+import { createMetrics, type Metrics } from '../../src/observability/metrics.ts';
 import { startTracing } from '../../src/observability/tracing.ts';
-import { resilience } from '../../src/resilience/index.ts';
+import { callRouter } from '../../src/transport/call-router.ts';
 import type { Dispatcher } from '../../src/transport/dispatcher.ts';
-import { deadline, observeCalls } from '../../src/transport/middleware.ts';
-import { Router } from '../../src/transport/router.ts';
+import type { Router } from '../../src/transport/router.ts';
 import type { Transport } from '../../src/transport/types.ts';
 
 /**
@@ -32,15 +32,28 @@ export function routerFor(
   metrics: Metrics,
   log: Logger,
 ): Router {
-  const guard = resilience({
-    isRemote: (module) => !dispatcher.hosts(module),
+  return callRouter({ dispatcher, transport, metrics, log, clock: systemClock });
+}
+
+/** The gateway as src/http.ts builds it, with the settings a micro-benchmark needs. */
+export function gatewayFor(
+  router: Router,
+  metrics: Metrics,
+  log: Logger,
+  mount: GatewayOptions['mount'],
+) {
+  return createGateway({
+    router,
+    metrics,
     log,
     clock: systemClock,
-    onBreakerChange: (module, state) => metrics.breakerState.set({ module }, breakerLevels[state]),
-  });
-  return new Router(dispatcher, transport, [
-    deadline,
-    observeCalls(metrics, dispatcher, transport.kind),
-    guard,
-  ]);
+    jwtSecret: 'micro-bench-secret-that-is-long-enough-000000',
+    tokenTtlSeconds: 900,
+    requestTimeoutMs: 10_000,
+    bodyLimitBytes: 64 * 1024,
+    signIn: { perEmail: 5, perAddress: 20, windowSeconds: 60 },
+    requestsPerMinute: 0,
+    trustProxy: false,
+    mount,
+  }).app;
 }

@@ -5,10 +5,10 @@ import { action, defineContract } from '../../src/contract.ts';
 import { AppError } from '../../src/errors.ts';
 import { createLogger } from '../../src/observability/log.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
-import { resilience } from '../../src/resilience/index.ts';
+import { callRouter } from '../../src/transport/call-router.ts';
 import { Dispatcher } from '../../src/transport/dispatcher.ts';
-import { deadline, observeCalls } from '../../src/transport/middleware.ts';
-import { LocalTransport, Router } from '../../src/transport/router.ts';
+import { LocalTransport } from '../../src/transport/router.ts';
+import { rejection } from '../support/rejection.ts';
 
 /** A module whose one action waits as long as it is told, then answers as it is told. */
 const slowContract = defineContract('slow', {
@@ -20,7 +20,7 @@ const slowContract = defineContract('slow', {
   }),
 });
 
-/** The slow module called through a router as src/node.ts wires one, its log lines kept. */
+/** The slow module called through the router every node uses, its log lines kept. */
 function slowClient() {
   const lines: string[] = [];
   const log = createLogger('debug', {}, (line) => void lines.push(line));
@@ -33,17 +33,13 @@ function slowClient() {
       return (answer === 'valid' ? { waited: ms } : { waited: 'long' }) as { waited: number };
     },
   });
-  const guard = resilience({
-    isRemote: (m) => !dispatcher.hosts(m),
+  const router = callRouter({
+    dispatcher,
+    transport: new LocalTransport(dispatcher),
+    metrics,
     log,
     clock: systemClock,
-    onBreakerChange: () => {},
   });
-  const router = new Router(dispatcher, new LocalTransport(dispatcher), [
-    deadline,
-    observeCalls(metrics, dispatcher, 'local'),
-    guard,
-  ]);
   const ctx = (timeoutMs: number) => ({
     deadline: Date.now() + timeoutMs,
     caller: { kind: 'anonymous' as const },
@@ -52,26 +48,18 @@ function slowClient() {
   return { slow: router.client(slowContract), ctx, lines };
 }
 
-const failure = (promise: Promise<unknown>) =>
-  promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (err: unknown) => err as AppError,
-  );
-
 describe('a direct call and its deadline', () => {
   test('an answer in time is validated and returned', async () => {
     const { slow, ctx } = slowClient();
     expect(await slow.wait({ ms: 5, answer: 'valid' }, ctx(1_000))).toEqual({ waited: 5 });
-    const err = await failure(slow.wait({ ms: 5, answer: 'invalid' }, ctx(1_000)));
+    const err = await rejection(slow.wait({ ms: 5, answer: 'invalid' }, ctx(1_000)));
     expect(err).toBeInstanceOf(AppError);
     expect(err.code).toBe('internal');
   });
 
   test('a failure in time is sanitised and logged once', async () => {
     const { slow, ctx, lines } = slowClient();
-    const err = await failure(slow.wait({ ms: 5, answer: 'throw' }, ctx(1_000)));
+    const err = await rejection(slow.wait({ ms: 5, answer: 'throw' }, ctx(1_000)));
     expect(err.code).toBe('internal');
     expect(err.message).not.toContain('boom');
     expect(lines.filter((l) => l.includes('action failed'))).toHaveLength(1);
@@ -81,7 +69,7 @@ describe('a direct call and its deadline', () => {
     const { slow, ctx, lines } = slowClient();
     for (const answer of ['valid', 'invalid', 'throw'] as const) {
       const started = Date.now();
-      const err = await failure(slow.wait({ ms: 600, answer }, ctx(100)));
+      const err = await rejection(slow.wait({ ms: 600, answer }, ctx(100)));
       expect(err.code).toBe('deadline_exceeded');
       // Answered at the deadline (20 ms slots), not when the handler ends at 600 ms.
       expect(Date.now() - started).toBeLessThan(500);

@@ -4,6 +4,7 @@ import { AppError, type ErrorCode } from '../../src/errors.ts';
 import { createLogger } from '../../src/observability/log.ts';
 import { type ResilienceOptions, resilience } from '../../src/resilience/index.ts';
 import type { Call } from '../../src/transport/types.ts';
+import { rejection } from '../support/rejection.ts';
 
 const log = createLogger('silent');
 
@@ -72,14 +73,6 @@ function pending() {
   };
   return { p, next };
 }
-
-const rejection = (promise: Promise<unknown>) =>
-  promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (err: unknown) => err as AppError,
-  );
 
 describe('retries', () => {
   test('an idempotent call is retried on transient failures until it succeeds', async () => {
