@@ -33,8 +33,7 @@ type Unsafe = (
 ) => Promise<unknown> & { values(): Promise<unknown[][]> };
 
 let made = 0;
-/** postgres.js's options for every statement here: prepared once per connection. */
-// Frozen: postgres.js keeps it by reference, and `.simple()` on a query would change it for all.
+/** Every statement here is prepared once per connection; frozen, as postgres.js may keep it. */
 const preparing = Object.freeze({ prepare: true });
 
 /**

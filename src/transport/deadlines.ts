@@ -48,29 +48,27 @@ export interface Settle {
  * A timer per call cost more than the rest of a direct call, hence the shared slots. `settle`
  * maps the outcome inside the same promise, where a `then` after it would add another.
  */
-export function withinDeadline<T>(
-  work: Promise<T>,
+export function withinDeadline(
+  work: Promise<unknown>,
   deadline: number,
   clock: Clock,
-  settle?: Settle,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
+  settle: Settle,
+): Promise<unknown> {
+  return new Promise((resolve, reject) => {
     const slot = slotAt(deadline, clock);
     slot.add(reject);
     work.then(
       (value) => {
         // Late (the deadline answered already): no output check, no failure logged.
         if (!slot.delete(reject)) return;
-        if (!settle) return resolve(value);
         try {
-          resolve(settle.ok(value) as T);
+          resolve(settle.ok(value));
         } catch (err) {
           reject(err);
         }
       },
       (err) => {
         if (!slot.delete(reject)) return;
-        if (!settle) return reject(err);
         try {
           reject(settle.failed(err));
         } catch (thrown) {
