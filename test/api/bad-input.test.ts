@@ -173,6 +173,24 @@ describe('encoding', () => {
     expect((await api.get(`/inventory/items/${sku}`)).body.name).toBe('Tea 🍵');
   });
 
+  // PGlite decoded each text value as a document and dropped a leading U+FEFF as a byte order mark.
+  test('a name that begins with U+FEFF reads back with it, as written', async () => {
+    const name = '\ufeffTea';
+    const sku = uniqueSku('BOM');
+    const put = await api.put(
+      `/inventory/items/${sku}`,
+      { name, priceCents: 1, available: 1 },
+      { token: adminToken },
+    );
+    expect(put.status).toBe(201);
+    expect(put.body.name).toBe(name);
+    expect((await api.get(`/inventory/items/${sku}`)).body.name).toBe(name);
+    const signUp = registration({ name: '\ufeff\ufeffAda' });
+    expect((await api.post('/users', signUp)).body.name).toBe('\ufeff\ufeffAda');
+    const token = await api.signIn(signUp.email, signUp.password);
+    expect((await api.get('/users/me', { token })).body.name).toBe('\ufeff\ufeffAda');
+  });
+
   test('name limits count characters (code points), as the OpenAPI maxLength does', async () => {
     for (const ch of ['a', 'é', '😀', '𝕆']) {
       const ok = await api.post('/users', registration({ name: ch.repeat(100) }));
