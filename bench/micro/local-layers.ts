@@ -1,0 +1,72 @@
+/**
+ * What each layer of a direct module call costs, in time: the plain async function, its two
+ * valibot checks, the dispatcher alone, then the router with its middleware added one at a time.
+ * Each case awaits 300,000 calls in a row, cases alternating for seven rounds; the median round
+ * is printed. `bench/micro/allocations.ts` gives the same layers in bytes.
+ *
+ *   bun bench/micro/local-layers.ts [calls per round]
+ */
+import { context } from '@opentelemetry/api';
+import * as v from 'valibot';
+import { systemClock } from '../../src/clock.ts';
+import type { CallContext } from '../../src/context.ts';
+import { withRequestId } from '../../src/observability/scope.ts';
+import { Dispatcher } from '../../src/transport/dispatcher.ts';
+import { deadline, observeCalls } from '../../src/transport/middleware.ts';
+import { LocalTransport, Router } from '../../src/transport/router.ts';
+import type { CallMiddleware } from '../../src/transport/types.ts';
+import { benchKernel, routerFor } from '../support/kernel.ts';
+import { echoContract, echoService } from './echo.ts';
+
+const calls = Number(process.argv[2] ?? 300_000);
+const rounds = 7;
+const { log, metrics } = await benchKernel();
+const requestId = crypto.randomUUID();
+const ctx: CallContext = {
+  deadline: Date.now() + 3_600_000,
+  caller: { kind: 'system', module: 'bench' },
+  requestId,
+};
+const input = { n: 1 };
+const dispatcher = new Dispatcher(log, metrics, systemClock);
+dispatcher.host(echoContract, echoService);
+const transport = new LocalTransport(dispatcher);
+const via = (middleware: CallMiddleware[]) =>
+  new Router(dispatcher, transport, middleware).client(echoContract);
+const bare = via([]);
+const checked = via([deadline]);
+const observed = via([deadline, observeCalls(metrics, dispatcher, transport.kind)]);
+const full = routerFor(dispatcher, transport, metrics, log).client(echoContract);
+const plain = async (i: { n: number }) => ({ n: i.n });
+const { input: inSchema, output: outSchema } = echoContract.actions.echo;
+
+const cases: [string, () => Promise<unknown>][] = [
+  ['plain async function', () => plain(input)],
+  [
+    '+ input and output checks',
+    async () => v.parse(outSchema, await plain(v.parse(inSchema, input))),
+  ],
+  ['dispatcher.dispatch', () => dispatcher.dispatch('bench', 'echo', input, ctx)],
+  ['router, no middleware', () => bare.echo(input, ctx)],
+  ['+ deadline', () => checked.echo(input, ctx)],
+  ['+ call metrics', () => observed.echo(input, ctx)],
+  ['+ resilience guard (as node.ts)', () => full.echo(input, ctx)],
+];
+
+// In a request's context, as the gateway calls modules.
+await context.with(withRequestId(context.active(), requestId), async () => {
+  const perCall = new Map<string, number[]>(cases.map(([name]) => [name, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, call] of cases) {
+      const started = Bun.nanoseconds();
+      for (let i = 0; i < calls; i++) await call();
+      perCall.get(name)!.push((Bun.nanoseconds() - started) / calls);
+    }
+  }
+  console.log(`| layer | ns a call, median of ${rounds} rounds | fastest round |`);
+  console.log('|---|---:|---:|');
+  for (const [name, ns] of perCall) {
+    ns.sort((a, b) => a - b);
+    console.log(`| ${name} | ${ns[rounds >> 1]!.toFixed(0)} | ${ns[0]!.toFixed(0)} |`);
+  }
+});
