@@ -186,7 +186,9 @@ describe('encoding', () => {
     expect(put.body.name).toBe(name);
     expect((await api.get(`/inventory/items/${sku}`)).body.name).toBe(name);
     const signUp = registration({ name: '\ufeff\ufeffAda' });
-    expect((await api.post('/users', signUp)).body.name).toBe('\ufeff\ufeffAda');
+    const created = await api.post('/users', signUp);
+    expect(created.status).toBe(201);
+    expect(created.body.name).toBe('\ufeff\ufeffAda');
     const token = await api.signIn(signUp.email, signUp.password);
     expect((await api.get('/users/me', { token })).body.name).toBe('\ufeff\ufeffAda');
   });
