@@ -1,8 +1,9 @@
 /**
  * What each layer of a direct module call costs, in time: the plain async function, its two
  * valibot checks, the dispatcher alone, then the router with its middleware added one at a time.
- * Each case awaits 300,000 calls in a row, cases alternating for seven rounds; the median round
- * is printed. `bench/micro/allocations.ts` gives the same layers in bytes.
+ * Each case awaits 300,000 calls in a row, cases alternating for seven rounds, each round starting
+ * one case later (so no case always follows the same one's garbage); the median and the fastest
+ * round are printed. `bench/micro/allocations.ts` gives comparable layers in bytes.
  *
  *   bun bench/micro/local-layers.ts [calls per round]
  */
@@ -57,7 +58,8 @@ const cases: [string, () => Promise<unknown>][] = [
 await context.with(withRequestId(context.active(), requestId), async () => {
   const perCall = new Map<string, number[]>(cases.map(([name]) => [name, []]));
   for (let r = 0; r < rounds; r++) {
-    for (const [name, call] of cases) {
+    for (let c = 0; c < cases.length; c++) {
+      const [name, call] = cases[(r + c) % cases.length]!;
       const started = Bun.nanoseconds();
       for (let i = 0; i < calls; i++) await call();
       perCall.get(name)!.push((Bun.nanoseconds() - started) / calls);
