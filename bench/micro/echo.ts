@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { systemClock } from '../../src/clock.ts';
 import { parseConfig } from '../../src/config.ts';
+import type { CallContext } from '../../src/context.ts';
 import { action, defineContract, type ServiceOf } from '../../src/contract.ts';
 import type { Logger } from '../../src/observability/log.ts';
 import type { Metrics } from '../../src/observability/metrics.ts';
@@ -22,6 +23,15 @@ export const echoContract = defineContract('bench', {
 export const echoService: ServiceOf<typeof echoContract> = {
   echo: async (input) => ({ n: input.n }),
 };
+
+/** A bench caller's context: its own request id, and a deadline no measurement reaches. */
+export function benchCallContext(): CallContext {
+  return {
+    deadline: Date.now() + 3_600_000,
+    caller: { kind: 'system', module: 'bench' },
+    requestId: crypto.randomUUID(),
+  };
+}
 
 export const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 

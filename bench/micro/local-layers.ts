@@ -10,24 +10,19 @@
 import { context } from '@opentelemetry/api';
 import * as v from 'valibot';
 import { systemClock } from '../../src/clock.ts';
-import type { CallContext } from '../../src/context.ts';
 import { withRequestId } from '../../src/observability/scope.ts';
 import { Dispatcher } from '../../src/transport/dispatcher.ts';
 import { deadline, observeCalls } from '../../src/transport/middleware.ts';
 import { LocalTransport, Router } from '../../src/transport/router.ts';
 import type { CallMiddleware } from '../../src/transport/types.ts';
 import { benchKernel, routerFor } from '../support/kernel.ts';
-import { echoContract, echoService } from './echo.ts';
+import { benchCallContext, echoContract, echoService } from './echo.ts';
 
 const calls = Number(process.argv[2] ?? 300_000);
 const rounds = 7;
 const { log, metrics } = await benchKernel();
-const requestId = crypto.randomUUID();
-const ctx: CallContext = {
-  deadline: Date.now() + 3_600_000,
-  caller: { kind: 'system', module: 'bench' },
-  requestId,
-};
+const ctx = benchCallContext();
+const { requestId } = ctx;
 const input = { n: 1 };
 const dispatcher = new Dispatcher(log, metrics, systemClock);
 dispatcher.host(echoContract, echoService);

@@ -16,12 +16,11 @@
  *            metrics, breaker, bulkhead and retry, and `NatsTransport.send`
  */
 import { cpuUsage } from 'node:process';
-import type { CallContext } from '../../src/context.ts';
 import { actionSubject } from '../../src/transport/subjects.ts';
 import { decodeBody, decodeCall, encodeBody, encodeCall } from '../../src/transport/wire.ts';
 import { benchKernel } from '../support/kernel.ts';
 import { median } from '../support/load.ts';
-import { echoOverNats } from './echo.ts';
+import { benchCallContext, echoOverNats } from './echo.ts';
 
 const seconds = Number(process.argv[2] ?? 3);
 const rounds = Number(process.argv[3] ?? 5);
@@ -43,11 +42,7 @@ plain.addEndpoint('envelope', {
 });
 const sub = nc.subscribe(`${prefix}.raw`, { callback: (_err, msg) => msg.respond(msg.data) });
 
-const ctx: CallContext = {
-  deadline: Date.now() + 3_600_000,
-  caller: { kind: 'system', module: 'bench' },
-  requestId: crypto.randomUUID(),
-};
+const ctx = benchCallContext();
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const opts = { timeout: 60_000 };

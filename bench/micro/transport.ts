@@ -18,12 +18,11 @@ import os from 'node:os';
 import { context } from '@opentelemetry/api';
 import { measure } from 'mitata';
 import { systemClock } from '../../src/clock.ts';
-import type { CallContext } from '../../src/context.ts';
 import { withRequestId } from '../../src/observability/scope.ts';
 import { Dispatcher } from '../../src/transport/dispatcher.ts';
 import { LocalTransport } from '../../src/transport/router.ts';
 import { benchKernel, routerFor } from '../support/kernel.ts';
-import { echoContract, echoOverNats, echoService, natsUrl } from './echo.ts';
+import { benchCallContext, echoContract, echoOverNats, echoService, natsUrl } from './echo.ts';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
@@ -33,12 +32,8 @@ const opts = { min_cpu_time: (quick ? 150 : 1_000) * 1e6 };
 const inFlight = 64;
 const { log, metrics } = await benchKernel();
 
-const requestId = crypto.randomUUID();
-const ctx: CallContext = {
-  deadline: Date.now() + 3_600_000,
-  caller: { kind: 'system', module: 'bench' },
-  requestId,
-};
+const ctx = benchCallContext();
+const { requestId } = ctx;
 const input = { n: 1 };
 
 type Row = { name: string; ns: number; p99: number };
